@@ -1,0 +1,95 @@
+"""Identity (R11): signed bearer tokens naming department, user and roles.
+
+Tokens are HS256 JWTs signed with ``GOVSHARE_SECRET``, or with a key generated
+once into the data directory, so that ``govshare token issue`` and the server
+agree without configuration. Time checks use the platform clock, so
+``GOVSHARE_NOW`` governs expiry like everything else.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+
+from govshare import clock
+from govshare.catalog.model import Catalog
+from govshare.resolvers.context import Caller
+from govshare.settings import Settings
+
+ROLES = ("member", "dept_admin", "authority", "auditor")
+ISSUER = "govshare"
+_TTL = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class TokenError(Exception):
+    """Why a token was refused; the message is safe to show the caller."""
+
+
+def signing_key(settings: Settings) -> str:
+    if settings.secret:
+        return settings.secret
+    path = Path(settings.data_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Create with owner-only permissions before writing the key.
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def parse_ttl(text: str) -> timedelta:
+    match = _TTL.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"--ttl {text!r} is not a duration like 30m, 8h or 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def issue_token(
+    settings: Settings, department: str, user: str, roles: list[str], ttl: timedelta = timedelta(hours=8)
+) -> str:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r}; roles are: {', '.join(ROLES)}")
+    if not department or not user:
+        raise ValueError("a token needs a department and a user")
+    issued = clock.now()
+    claims = {
+        "iss": ISSUER,
+        "sub": user,
+        "dept": department,
+        "roles": sorted(set(roles or ["member"])),
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, signing_key(settings), algorithm="HS256")
+
+
+def verify_token(settings: Settings, token: str, catalog: Catalog) -> Caller:
+    try:
+        claims = jwt.decode(
+            token,
+            signing_key(settings),
+            algorithms=["HS256"],
+            issuer=ISSUER,
+            options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub", "iss"]},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise TokenError(f"the bearer token is invalid ({exc}); issue one with `govshare token issue`") from None
+    if claims["exp"] <= clock.now().timestamp():
+        raise TokenError("the bearer token has expired; issue a new one with `govshare token issue`")
+    department = claims.get("dept")
+    if department not in catalog.departments:
+        raise TokenError(f"the token's department {department!r} is not in the catalog")
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or any(r not in ROLES for r in roles):
+        raise TokenError(f"the token's roles {roles!r} are not all among {', '.join(ROLES)}")
+    if "authority" in roles and department != catalog.platform.authority:
+        raise TokenError(f"the token gives role 'authority' to {department!r}, which is not the platform authority")
+    return Caller(department=department, user=str(claims["sub"]), roles=tuple(roles))

@@ -1,0 +1,18 @@
+"""The platform's clock: ``GOVSHARE_NOW`` replaces it for tests and demonstrations."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    """Current UTC time, or the fixed instant named by ``GOVSHARE_NOW``."""
+    fixed = os.environ.get("GOVSHARE_NOW")
+    if not fixed:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(fixed)
+    except ValueError as exc:
+        raise ValueError(f"GOVSHARE_NOW={fixed!r} is not an ISO datetime (e.g. 2026-12-01T09:00:00+08:00)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,201 @@
+"""The connector interface: how govshare talks to a department's data source.
+
+Small on purpose (after Trino's connector SPI and Hasura's NDC): a connector
+answers four kinds of request, all expressed in source terms (table and
+column names, never GraphQL names). What it can push down is declared as data
+in :class:`Capabilities`; the gateway checks a request against them before it
+calls the connector, so an optional feature a connector does not declare is
+declined with a clear error instead of being emulated slowly.
+
+One request to a connector is one statement against the source (one SQL
+statement, one HTTP call); the gateway counts them per request.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from govshare.catalog.model import ItemType
+
+# Comparison operators of the filter language (DESIGN §4).
+Op = Literal["eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith", "isNull"]
+ALL_OPS: frozenset[str] = frozenset(
+    {"eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith", "isNull"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    """``column <op> value``; for ``in``/``nin`` the value is a tuple, for ``isNull`` a bool."""
+
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    part: Filter
+
+
+Filter = Cmp | And | Or | Not
+
+
+def conjoin(*filters: Filter | None) -> Filter | None:
+    """AND of the given filters, skipping ``None``; ``None`` when nothing is left."""
+    parts = tuple(f for f in filters if f is not None)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRef:
+    """A table (sql) or collection (http) with the typed columns govshare may read."""
+
+    name: str
+    key: str  # unique column: the tiebreaker of every ordering
+    columns: Mapping[str, ItemType] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    column: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """Rows of ``table``: ``columns`` in that order, as tuples.
+
+    ``order`` always ends with the key column, so it is total. NULLs sort
+    first in ascending and last in descending order on every source.
+    ``after`` holds the ``order`` column values of the last row already seen
+    (keyset pagination): only rows strictly after it are returned.
+    """
+
+    table: TableRef
+    columns: tuple[str, ...]
+    where: Filter | None = None
+    order: tuple[OrderKey, ...] = ()
+    after: tuple[Any, ...] | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    table: TableRef
+    where: Filter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Row counts per distinct value tuple of ``group_by`` (one total row when empty)."""
+
+    table: TableRef
+    group_by: tuple[str, ...]
+    where: Filter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a connector pushes down. Anything not declared is declined."""
+
+    filter_ops: frozenset[str] = frozenset({"eq", "in"})
+    # and/or/not nesting; without it only an AND of comparisons is accepted.
+    boolean_filters: bool = False
+    # Ordering by any column; without it only by the key, ascending.
+    order_by: bool = False
+    count: bool = False
+    aggregate: bool = False
+
+    def decline(self, request: Select | Count | Aggregate) -> str | None:
+        """Why this request cannot be pushed down, or ``None`` when it can."""
+        if isinstance(request, Aggregate) and not self.aggregate:
+            return "aggregates"
+        if isinstance(request, Count) and not self.count:
+            return "totalCount"
+        if isinstance(request, Select) and not self.order_by:
+            key = request.table.key
+            if any(o.column != key or o.descending for o in request.order):
+                return "ordering other than by the key, ascending"
+        return self._decline_filter(request.where, top=True)
+
+    def _decline_filter(self, where: Filter | None, *, top: bool) -> str | None:
+        if where is None:
+            return None
+        if isinstance(where, Cmp):
+            return None if where.op in self.filter_ops else f"the '{where.op}' filter"
+        if isinstance(where, And) and (top or self.boolean_filters):
+            for part in where.parts:
+                reason = self._decline_filter(part, top=top and not self.boolean_filters)
+                if reason:
+                    return reason
+            return None
+        if not self.boolean_filters:
+            return "'or'/'not' filters"
+        parts = where.parts if isinstance(where, (And, Or)) else (where.part,)
+        for part in parts:
+            reason = self._decline_filter(part, top=False)
+            if reason:
+                return reason
+        return None
+
+
+class SourceUnavailable(Exception):
+    """The source could not answer (down, timed out, refused). Never carries credentials."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"source '{source}' is unavailable: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class Declined(Exception):
+    """The request needs a capability the connector does not declare."""
+
+    def __init__(self, source: str, what: str) -> None:
+        super().__init__(f"source '{source}' does not support {what}")
+        self.source = source
+        self.what = what
+
+
+class Connector(abc.ABC):
+    """One department data source. Instances are long-lived and shared by requests."""
+
+    name: str
+    capabilities: Capabilities
+
+    @abc.abstractmethod
+    async def select(self, request: Select) -> list[tuple[Any, ...]]: ...
+
+    async def count(self, request: Count) -> int:
+        raise Declined(self.name, "totalCount")
+
+    async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
+        raise Declined(self.name, "aggregates")
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise :class:`SourceUnavailable` unless the source answers now."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release pools and connections; the connector is not used afterwards."""
+
+
+def row_dicts(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]

@@ -1,0 +1,161 @@
+"""Runs one GraphQL operation: parse and validate (cached), limits, execute, errors.
+
+Execution goes straight to graphql-core on the schema Strawberry declared;
+the resolvers fetch whole levels, so nothing here runs per row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    validate,
+)
+
+from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
+from govshare.gateway.limits import check_limits
+from govshare.resolvers.context import Caller, RequestContext, Runtime
+from govshare.schema.build import BuiltSchema
+
+log = logging.getLogger("govshare.gateway")
+
+TIMEOUT = "TIMEOUT"
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    body: dict[str, Any]
+    context: RequestContext | None
+    codes: list[str] = field(default_factory=list)
+
+
+class _Cache:
+    """A small LRU of prepared documents, keyed by query text."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[DocumentNode | None, list[GraphQLError]]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[DocumentNode | None, list[GraphQLError]] | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: str, value: tuple[DocumentNode | None, list[GraphQLError]]) -> None:
+        self.entries[key] = value
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+class Gateway:
+    def __init__(self, runtime: Runtime, schema: BuiltSchema, cache_size: int = 512) -> None:
+        self.runtime = runtime
+        self.schema = schema
+        self._documents = _Cache(cache_size)
+
+    def prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+        """Parse, limit-check and validate ``query``; the verdict is the same for every caller."""
+        cached = self._documents.get(query)
+        if cached is not None:
+            return cached
+        settings = self.runtime.settings
+        try:
+            document = parse(query, max_tokens=settings.max_tokens)
+        except GraphQLError as exc:
+            too_many = "tokens" in exc.message and "Parsing aborted" in exc.message
+            exc.extensions = {"code": QUERY_TOO_COMPLEX if too_many else BAD_USER_INPUT}
+            if too_many:
+                exc.message = f"The document has more than {settings.max_tokens} tokens"
+            prepared: tuple[DocumentNode | None, list[GraphQLError]] = (None, [exc])
+        else:
+            errors = check_limits(document, settings) or validate(self.schema.graphql, document)
+            prepared = (None, errors) if errors else (document, [])
+        self._documents.put(query, prepared)
+        return prepared
+
+    async def run(self, request: GraphQLRequest, caller: Caller, purpose: str | None) -> Outcome:
+        document, errors = self.prepare(request.query)
+        if document is None:
+            return self._outcome(ExecutionResult(None, errors), None)
+        operation = _operation(document, request.operation_name)
+        if operation is not None and operation.operation is not OperationType.QUERY:
+            error = GraphQLError(
+                f"{operation.operation.value} operations are not served here",
+                extensions={"code": BAD_USER_INPUT},
+            )
+            return self._outcome(ExecutionResult(None, [error]), None)
+        context = RequestContext(self.runtime, caller, purpose)
+        timeout = self.runtime.settings.request_timeout
+        try:
+            result = execute(
+                self.schema.graphql,
+                document,
+                context_value=context,
+                variable_values=request.variables,
+                operation_name=request.operation_name,
+            )
+            if not isinstance(result, ExecutionResult):
+                result = await asyncio.wait_for(result, timeout)
+        except TimeoutError:
+            error = GraphQLError(f"The request took longer than {timeout:g} s", extensions={"code": TIMEOUT})
+            result = ExecutionResult(None, [error])
+        return self._outcome(result, context)
+
+    def _outcome(self, result: ExecutionResult, context: RequestContext | None) -> Outcome:
+        body: dict[str, Any] = {}
+        codes: list[str] = []
+        if result.errors:
+            body["errors"] = [_format(e) for e in result.errors]
+            codes = [e["extensions"]["code"] for e in body["errors"]]
+        if result.data is not None or not result.errors or context is not None:
+            body["data"] = result.data
+        return Outcome(body, context, codes)
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        if name is None or (operation.name is not None and operation.name.value == name):
+            return operation
+    return None
+
+
+def _format(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if original is not None and not isinstance(original, (GovshareError, GraphQLError)):
+        error_id = uuid.uuid4().hex[:12]
+        log.error("internal error %s at %s", error_id, error.path, exc_info=original)
+        formatted: dict[str, Any] = {
+            "message": f"Internal error (id {error_id}); the operators can find it in the server log",
+            "extensions": {"code": INTERNAL, "errorId": error_id},
+        }
+    else:
+        formatted = error.formatted  # type: ignore[assignment]
+        extensions = dict(formatted.get("extensions") or {})
+        extensions.setdefault("code", BAD_USER_INPUT)
+        formatted = {**formatted, "extensions": extensions}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    return formatted

@@ -1,0 +1,136 @@
+"""Per-catalog runtime and per-request state handed to every resolver."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+
+from govshare.catalog.model import Catalog, Resource
+from govshare.connectors.base import (
+    Aggregate,
+    Connector,
+    Count,
+    Select,
+    SourceUnavailable,
+    TableRef,
+)
+from govshare.errors import PURPOSE_REQUIRED, SOURCE_UNAVAILABLE, UNKNOWN_PURPOSE, GovshareError, bad_input
+from govshare.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    department: str
+    user: str
+    roles: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Runtime:
+    """What every request of one catalog version shares: connectors and table shapes."""
+
+    catalog: Catalog
+    settings: Settings
+    connectors: dict[str, Connector]
+    tables: dict[str, TableRef] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for resource in self.catalog.resources.values():
+            self.tables[resource.name] = TableRef(
+                name=resource.table,
+                key=resource.key_item.column,
+                columns={item.column: item.type for item in resource.items.values()},
+            )
+
+
+@dataclass(slots=True)
+class SourceStats:
+    statements: int = 0
+    rows: int = 0
+
+
+@dataclass(slots=True)
+class RequestContext:
+    runtime: Runtime
+    caller: Caller
+    purpose: str | None = None
+    stats: dict[str, SourceStats] = field(default_factory=dict)
+    loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.runtime.catalog
+
+    def require_purpose(self) -> str:
+        """Every read of resource data states a purpose from the catalog (R7)."""
+        purposes = self.catalog.platform.purposes
+        if not self.purpose:
+            raise GovshareError(
+                PURPOSE_REQUIRED,
+                "Reading resource data needs the X-Purpose header naming one of: " + ", ".join(purposes),
+            )
+        if self.purpose not in purposes:
+            raise GovshareError(
+                UNKNOWN_PURPOSE,
+                f"X-Purpose '{self.purpose}' is not a purpose of this platform; use one of: " + ", ".join(purposes),
+                purposes=list(purposes),
+            )
+        return self.purpose
+
+    def loader(
+        self, key: tuple[Any, ...], batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """The request's DataLoader for ``key``; created on first use (never shared across requests)."""
+        found = self.loaders.get(key)
+        if found is None:
+            found = self.loaders[key] = DataLoader(batch, max_batch_size=10_000)
+        return found
+
+    async def select(self, resource: Resource, request: Select) -> list[tuple[Any, ...]]:
+        rows = await self._run(resource, request, self._connector(resource).select(request))
+        self.stats[resource.source].rows += len(rows)
+        return rows
+
+    async def count(self, resource: Resource, request: Count) -> int:
+        return await self._run(resource, request, self._connector(resource).count(request))
+
+    async def aggregate(self, resource: Resource, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
+        return await self._run(resource, request, self._connector(resource).aggregate(request))
+
+    def _connector(self, resource: Resource) -> Connector:
+        return self.runtime.connectors[resource.source]
+
+    async def _run(self, resource: Resource, request: Select | Count | Aggregate, call: Awaitable[T]) -> T:
+        source = resource.source
+        reason = self._connector(resource).capabilities.decline(request)
+        if reason is not None:
+            if asyncio.iscoroutine(call):
+                call.close()
+            raise bad_input(
+                f"{resource.name} comes from source '{source}', which does not support {reason}; "
+                "simplify the filter, ordering or aggregate for this resource",
+                resource=resource.name,
+            )
+        self.stats.setdefault(source, SourceStats()).statements += 1
+        timeout = self.runtime.settings.statement_timeout
+        try:
+            return await asyncio.wait_for(call, timeout)
+        except SourceUnavailable as exc:
+            raise source_unavailable(resource, exc.reason) from None
+        except TimeoutError:
+            raise source_unavailable(resource, f"no answer within {timeout:g} s") from None
+
+
+def source_unavailable(resource: Resource, reason: str) -> GovshareError:
+    return GovshareError(
+        SOURCE_UNAVAILABLE,
+        f"The data source of {resource.name} (provider '{resource.provider}') is unavailable: {reason}",
+        resource=resource.name,
+        source=resource.source,
+    )

@@ -1,0 +1,128 @@
+"""Walks the selection of one root field once and turns it into a fetch plan.
+
+A plan level names the items to read from one resource and, per relation,
+the level below it. All selections of the same relation (under aliases or
+fragments) merge into one level: relations take no arguments, so they share
+the rows and differ only in the items shown. The walk costs time in the size
+of the query, never in the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import VariableValues, get_directive_values
+
+from govshare.catalog.model import Catalog, Resource
+
+
+@dataclass(slots=True)
+class Level:
+    resource: Resource
+    items: set[str] = field(default_factory=set)
+    relations: dict[str, Level] = field(default_factory=dict)
+
+    def columns(self) -> tuple[str, ...]:
+        """Items to fetch, in catalog order (stable statements for caches and tests)."""
+        return tuple(name for name in self.resource.items if name in self.items)
+
+    def signature(self) -> tuple[Any, ...]:
+        """Equal for levels that fetch and attach exactly the same things."""
+        return (
+            self.resource.name,
+            self.columns(),
+            tuple(sorted((name, child.signature()) for name, child in self.relations.items())),
+        )
+
+
+@dataclass(slots=True)
+class ConnectionPlan:
+    level: Level
+    total_count: bool
+    cursors: bool  # edges.cursor or pageInfo.endCursor
+    fields: frozenset[str]  # top-level fields of the connection that were asked for
+
+
+class Selection:
+    """Field collection with fragments and @skip/@include, as graphql-core does it."""
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode], variables: VariableValues) -> None:
+        self.fragments = fragments
+        self.variables = variables
+
+    def fields(self, nodes: Iterable[FieldNode]) -> dict[str, list[FieldNode]]:
+        """Sub-fields of ``nodes`` by field name (not alias), with every occurrence."""
+        found: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self._collect(node.selection_set, found, set())
+        return found
+
+    def _collect(self, selection_set: SelectionSetNode, found: dict[str, list[FieldNode]], seen: set[str]) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                found.setdefault(selection.name.value, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                self._collect(selection.selection_set, found, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in seen:
+                    seen.add(name)
+                    self._collect(fragment.selection_set, found, seen)
+
+    def _included(self, node: Any) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+
+def plan_level(catalog: Catalog, resource: Resource, nodes: Iterable[FieldNode], sel: Selection) -> Level:
+    level = Level(resource, {resource.key})
+    _fill(catalog, level, list(nodes), sel)
+    return level
+
+
+def _fill(catalog: Catalog, level: Level, nodes: list[FieldNode], sel: Selection) -> None:
+    resource = level.resource
+    for name, occurrences in sel.fields(nodes).items():
+        if name in resource.items:
+            level.items.add(name)
+            continue
+        relation = resource.relations.get(name)
+        if relation is None:
+            continue  # __typename
+        level.items.add(relation.local)
+        child = level.relations.get(name)
+        if child is None:
+            target = catalog.resources[relation.target]
+            child = level.relations[name] = Level(target, {target.key, relation.remote})
+        _fill(catalog, child, occurrences, sel)
+
+
+def plan_connection(catalog: Catalog, resource: Resource, nodes: Iterable[FieldNode], sel: Selection) -> ConnectionPlan:
+    top = sel.fields(nodes)
+    edges = sel.fields(top.get("edges", []))
+    page_info = sel.fields(top.get("pageInfo", []))
+    row_nodes = top.get("nodes", []) + edges.get("node", [])
+    return ConnectionPlan(
+        level=plan_level(catalog, resource, row_nodes, sel),
+        total_count="totalCount" in top,
+        cursors="cursor" in edges or "endCursor" in page_info,
+        fields=frozenset(top),
+    )

@@ -1,0 +1,170 @@
+"""Builds the executable GraphQL schema of a catalog.
+
+Strawberry declares every type (and prints the SDL); the resource root fields
+are then bound straight to the resolvers in ``govshare.resolvers.roots``,
+which take graphql-core's coerced arguments as plain values. Build once per
+catalog version, off the request path.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Optional
+
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.schema.config import StrawberryConfig
+
+from govshare.catalog.model import Catalog, Resource
+from govshare.errors import FieldError
+from govshare.resolvers import roots
+from govshare.resolvers.context import RequestContext
+from govshare.schema import types as gen
+from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo
+from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
+
+_builds = itertools.count(1)
+_P = inspect.Parameter
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltSchema:
+    catalog: Catalog
+    strawberry: strawberry.Schema
+    graphql: GraphQLSchema
+
+    def sdl(self) -> str:
+        return self.strawberry.as_str() + "\n"
+
+
+def read_field(source: Any, name: str) -> Any:
+    """Every field without a resolver: a dict read, raising a value's stored error."""
+    if type(source) is dict:
+        value = source.get(name)
+        if type(value) is FieldError:
+            raise value.error()
+        return value
+    return getattr(source, name)
+
+
+def _stub(params: list[inspect.Parameter], returns: Any) -> Callable[..., Any]:
+    """A declaration-only resolver: Strawberry reads its signature; execution uses roots.*."""
+
+    def declared(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("bound to a govshare resolver at build time")
+
+    declared.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_P("info", _P.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info), *params],
+        return_annotation=returns,
+    )
+    return declared
+
+
+def _arg(name: str, annotation: Any, description: str, default: Any = _P.empty) -> inspect.Parameter:
+    return _P(
+        name,
+        _P.KEYWORD_ONLY,
+        annotation=Annotated[annotation, strawberry.argument(description=description)],
+        default=default,
+    )
+
+
+def _optional(annotation: Any) -> Any:
+    return Optional[annotation]  # noqa: UP045 - built at run time from a class object
+
+
+def _optional_list(annotation: Any) -> Any:
+    return Optional[list[annotation]]  # noqa: UP045
+
+
+def _root_fields(resource: Resource, cls: dict[str, type]) -> dict[str, Any]:
+    key = resource.key_item
+    fields: dict[str, Any] = {}
+    fields[resource.single] = strawberry.field(
+        resolver=_stub([_arg(key.name, SCALARS[key.type], key.title)], _optional(cls["object"])),
+        description=f"One {resource.title} by {key.name} ({key.title}), or null if none.",
+    )
+    fields[resource.plural] = strawberry.field(
+        resolver=_stub(
+            [
+                _arg("filter", _optional(cls["filter"]), "Only rows matching this.", None),
+                _arg("orderBy", _optional_list(cls["order"]), "Ordering; the key breaks ties.", None),
+                _arg("first", _optional(int), "Page size (capped).", roots.DEFAULT_PAGE),
+                _arg("after", _optional(str), "Cursor of the row to continue after.", None),
+            ],
+            cls["connection"],
+        ),
+        description=f"{resource.title}: a page of rows, filtered and ordered, with keyset cursors.",
+    )
+    fields[resource.plural + "Aggregate"] = strawberry.field(
+        resolver=_stub(
+            [
+                _arg("filter", _optional(cls["filter"]), "Only rows matching this.", None),
+                _arg("groupBy", _optional_list(cls["field"]), "Items to group by.", None),
+            ],
+            cls["aggregate"],
+        ),
+        description=f"{resource.title}: row counts, in total and per group.",
+    )
+    return fields
+
+
+def _platform_fields(catalog: Catalog) -> dict[str, Any]:
+    info = catalog_info(catalog)
+
+    def resolve_catalog() -> CatalogInfo:
+        return info
+
+    def resolve_me(info: strawberry.Info) -> MeInfo:
+        ctx: RequestContext = info.context
+        caller = ctx.caller
+        department = catalog.departments[caller.department]
+        return MeInfo(
+            department=DepartmentInfo(code=department.code, name=department.name),
+            user=caller.user,
+            roles=list(caller.roles),
+        )
+
+    return {
+        "catalog": strawberry.field(resolver=resolve_catalog, description="The shared resource catalog."),
+        "me": strawberry.field(resolver=resolve_me, description="The calling department and user."),
+    }
+
+
+def build_schema(catalog: Catalog) -> BuiltSchema:
+    ns = gen.Namespace(f"govshare_generated_{next(_builds)}")
+    # Strawberry resolves the string annotations through the classes' module.
+    sys.modules[ns.module.__name__] = ns.module
+    try:
+        query_fields: dict[str, Any] = _platform_fields(catalog)
+        bindings: dict[str, roots.Resolver] = {}
+        for resource in catalog.resources.values():
+            cls = {
+                "object": gen.object_type(ns, catalog, resource),
+                "filter": gen.filter_input(ns, resource),
+                "order": gen.order_input(ns, resource),
+                "field": gen.field_enum(ns, resource),
+                "connection": gen.connection_types(ns, resource),
+                "aggregate": gen.aggregate_type(ns, resource),
+            }
+            query_fields.update(_root_fields(resource, cls))
+            bindings[resource.single] = roots.lookup(resource)
+            bindings[resource.plural] = roots.connection(resource)
+            bindings[resource.plural + "Aggregate"] = roots.aggregate(resource)
+        query = ns.new_class("Query", {}, query_fields)
+        schema = strawberry.Schema(
+            query=strawberry.type(query, name="Query", description=catalog.platform.name),
+            types=[PageInfo, AggregateGroup],
+            config=StrawberryConfig(auto_camel_case=False, default_resolver=read_field),
+        )
+    finally:
+        del sys.modules[ns.module.__name__]
+    graphql_schema = schema._schema
+    assert graphql_schema.query_type is not None
+    for name, resolver in bindings.items():
+        graphql_schema.query_type.fields[name].resolve = resolver
+    return BuiltSchema(catalog, schema, graphql_schema)

@@ -1,0 +1,81 @@
+"""Static GraphQL types shared by every generated resource type."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from govshare.catalog.model import ItemType
+
+
+@strawberry.enum(description="Sort direction. NULLs come first in ASC and last in DESC.")
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+# Python types of item values, as GraphQL scalars.
+SCALARS: dict[ItemType, object] = {
+    ItemType.ID: strawberry.ID,
+    ItemType.STRING: str,
+    ItemType.INT: int,
+    ItemType.FLOAT: float,
+    ItemType.BOOLEAN: bool,
+    ItemType.DATE: datetime.date,
+    ItemType.DATETIME: datetime.datetime,
+}
+
+
+# Operators per item type; ordering and text operators only where they make sense.
+_COMPARE = ("eq", "ne", "in", "nin", "lt", "lte", "gt", "gte")
+OPS: dict[ItemType, tuple[str, ...]] = {
+    ItemType.ID: (*_COMPARE, "contains", "startsWith", "isNull"),
+    ItemType.STRING: (*_COMPARE, "contains", "startsWith", "isNull"),
+    ItemType.INT: (*_COMPARE, "isNull"),
+    ItemType.FLOAT: (*_COMPARE, "isNull"),
+    ItemType.BOOLEAN: ("eq", "ne", "isNull"),
+    ItemType.DATE: (*_COMPARE, "isNull"),
+    ItemType.DATETIME: (*_COMPARE, "isNull"),
+}
+
+# Python attribute of each operator on the generated input classes ("in" is a keyword).
+OP_ATTRS: dict[str, str] = {op: ("in_" if op == "in" else op) for op in (*_COMPARE, "contains", "startsWith", "isNull")}
+
+
+def _filter_input(item_type: ItemType) -> type:
+    scalar = SCALARS[item_type]
+    annotations: dict[str, object] = {}
+    namespace: dict[str, object] = {"__module__": __name__}
+    for op in OPS[item_type]:
+        attr = OP_ATTRS[op]
+        if op == "isNull":
+            annotations[attr] = bool | None
+        elif op in ("in", "nin"):
+            annotations[attr] = list[scalar] | None  # type: ignore[valid-type]
+        else:
+            annotations[attr] = scalar | None  # type: ignore[operator]
+        namespace[attr] = strawberry.field(name=op, default=strawberry.UNSET)
+    namespace["__annotations__"] = annotations
+    name = f"{item_type.value}Filter"
+    cls = type(name, (), namespace)
+    return strawberry.input(
+        cls, name=name, description=f"Conditions on one {item_type.value} item; all given conditions hold."
+    )
+
+
+FILTER_INPUTS: dict[ItemType, type] = {t: _filter_input(t) for t in ItemType}
+
+
+@strawberry.type(description="Where a page of a connection ends.")
+class PageInfo:
+    hasNextPage: bool
+    endCursor: str | None
+
+
+@strawberry.type(description="One group of an aggregate: the grouped items' values and the row count.")
+class AggregateGroup:
+    key: JSON
+    count: int

@@ -1,0 +1,158 @@
+"""Generates the GraphQL types of one resource as Strawberry classes.
+
+Classes are built in a module namespace of their own per schema build, with
+string annotations, so that types referring to each other in cycles
+(Person → License → Person) resolve when the schema is assembled.
+"""
+
+from __future__ import annotations
+
+import keyword
+import types
+import typing
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from govshare.catalog.model import Catalog, Resource
+from govshare.schema.describe import item_description, relation_description, resource_description
+from govshare.schema.inputs import FILTER_INPUTS, SCALARS, AggregateGroup, PageInfo, SortDirection
+
+
+class Namespace:
+    """A fresh module holding the generated classes of one build."""
+
+    def __init__(self, name: str) -> None:
+        self.module = types.ModuleType(name)
+        self.module.__dict__.update(
+            {
+                "Optional": typing.Optional,
+                "PageInfo": PageInfo,
+                "AggregateGroup": AggregateGroup,
+                "SortDirection": SortDirection,
+            }
+        )
+        for item_type, filter_cls in FILTER_INPUTS.items():
+            setattr(self.module, filter_cls.__name__, filter_cls)
+            setattr(self.module, f"Scalar_{item_type.value}", SCALARS[item_type])
+
+    def add(self, cls: type) -> type:
+        setattr(self.module, cls.__name__, cls)
+        return cls
+
+    def new_class(self, name: str, annotations: dict[str, str], attrs: dict[str, Any]) -> type:
+        return type(name, (), {"__module__": self.module.__name__, "__annotations__": annotations, **attrs})
+
+
+def _python_name(name: str) -> str:
+    # Generated classes become dataclasses: a keyword cannot be an attribute name there.
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def _keyword_field(name: str) -> Any:
+    def read(root: Any) -> Any:
+        return root.get(name)
+
+    return read
+
+
+def object_type(ns: Namespace, catalog: Catalog, resource: Resource) -> type:
+    annotations: dict[str, str] = {}
+    attrs: dict[str, Any] = {}
+    for item in resource.items.values():
+        attr = _python_name(item.name)
+        annotations[attr] = f"Optional[Scalar_{item.type.value}]"
+        description = item_description(catalog, resource, item)
+        resolver = _keyword_field(item.name) if attr != item.name else None
+        attrs[attr] = (
+            strawberry.field(name=item.name, description=description, resolver=resolver)
+            if resolver
+            else strawberry.field(name=item.name, description=description)
+        )
+    for relation in resource.relations.values():
+        attr = _python_name(relation.name)
+        target = relation.target
+        annotations[attr] = f"Optional[list[{target}]]" if relation.many else f"Optional[{target}]"
+        attrs[attr] = strawberry.field(
+            name=relation.name, description=relation_description(catalog, resource, relation)
+        )
+    cls = ns.new_class(resource.name, annotations, attrs)
+    return ns.add(strawberry.type(cls, name=resource.name, description=resource_description(catalog, resource)))
+
+
+def filter_input(ns: Namespace, resource: Resource) -> type:
+    name = f"{resource.name}Filter"
+    annotations: dict[str, str] = {}
+    attrs: dict[str, Any] = {}
+    for item in resource.items.values():
+        attr = _python_name(item.name)
+        annotations[attr] = f"Optional[{FILTER_INPUTS[item.type].__name__}]"
+        attrs[attr] = strawberry.field(name=item.name, default=strawberry.UNSET)
+    for word, annotation, doc in (
+        ("and", f"Optional[list[{name}]]", "All of these hold."),
+        ("or", f"Optional[list[{name}]]", "At least one of these holds."),
+        ("not", f"Optional[{name}]", "This does not hold."),
+    ):
+        annotations[word + "_"] = annotation
+        attrs[word + "_"] = strawberry.field(name=word, default=strawberry.UNSET, description=doc)
+    cls = ns.new_class(name, annotations, attrs)
+    return ns.add(
+        strawberry.input(cls, name=name, description=f"Conditions on {resource.name}; items combine with AND.")
+    )
+
+
+def order_input(ns: Namespace, resource: Resource) -> type:
+    name = f"{resource.name}OrderBy"
+    annotations = {_python_name(i): "Optional[SortDirection]" for i in resource.items}
+    attrs = {_python_name(i): strawberry.field(name=i, default=strawberry.UNSET) for i in resource.items}
+    cls = ns.new_class(name, annotations, attrs)
+    return ns.add(
+        strawberry.input(
+            cls, name=name, description="One item to order by; list several entries for a multi-item order."
+        )
+    )
+
+
+def field_enum(ns: Namespace, resource: Resource) -> type:
+    name = f"{resource.name}Field"
+    # Member names may be Python keywords: GraphQL names come from the values.
+    members = Enum(name, {f"item{n}": i for n, i in enumerate(resource.items)})  # type: ignore[misc]
+    members.__module__ = ns.module.__name__
+    return ns.add(
+        strawberry.enum(
+            members,
+            name=name,
+            description=f"Items of {resource.name}, for groupBy.",
+            graphql_name_from="value",
+        )
+    )
+
+
+def connection_types(ns: Namespace, resource: Resource) -> type:
+    edge_name, conn_name = f"{resource.name}Edge", f"{resource.name}Connection"
+    edge = ns.new_class(edge_name, {"cursor": "str", "node": resource.name}, {})
+    ns.add(strawberry.type(edge, name=edge_name, description=f"A {resource.name} with its cursor."))
+    conn = ns.new_class(
+        conn_name,
+        {
+            "totalCount": "Optional[int]",
+            "nodes": f"Optional[list[{resource.name}]]",
+            "edges": f"Optional[list[{edge_name}]]",
+            "pageInfo": "Optional[PageInfo]",
+        },
+        {"totalCount": strawberry.field(description="Rows matching the filter, on all pages.")},
+    )
+    return ns.add(
+        strawberry.type(
+            conn,
+            name=conn_name,
+            description=f"A page of {resource.plural}. Fields are null only when the source failed.",
+        )
+    )
+
+
+def aggregate_type(ns: Namespace, resource: Resource) -> type:
+    name = f"{resource.name}Aggregate"
+    cls = ns.new_class(name, {"count": "Optional[int]", "groups": "Optional[list[AggregateGroup]]"}, {})
+    return ns.add(strawberry.type(cls, name=name, description=f"Counts of {resource.plural}."))

@@ -1,0 +1,77 @@
+"""Platform settings, from the environment or an optional settings file.
+
+The file (``GOVSHARE_SETTINGS``, else ``./govshare.env`` when present) holds
+``NAME=value`` lines with the same names as the environment; the environment
+wins. Every setting has a default, so nothing is needed to start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path(".govshare")
+    store_url: str = ""  # "" → SQLite under data_dir
+    secret: str = ""  # "" → generated into data_dir on first use
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_body_bytes: int = 64 * 1024
+    page_cap: int = 1000
+    request_timeout: float = 30.0
+    statement_timeout: float = 10.0
+
+    @property
+    def effective_store_url(self) -> str:
+        return self.store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
+
+
+_ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise SettingsError(f"{path}:{number}: expected NAME=value, got {line!r}")
+        values[name.strip()] = value.strip().strip('"')
+    return values
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    env = os.environ if env is None else env
+    file_name = env.get("GOVSHARE_SETTINGS")
+    path = Path(file_name) if file_name else Path("govshare.env")
+    if file_name and not path.is_file():
+        raise SettingsError(f"GOVSHARE_SETTINGS names {path}, which does not exist")
+    merged = {**(_read_file(path) if path.is_file() else {}), **env}
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = merged.get(_ENV_NAMES[f.name])
+        if raw is None or raw == "":
+            continue
+        kind: Any = type(f.default)
+        try:
+            values[f.name] = kind(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{_ENV_NAMES[f.name]}={raw!r} is not a valid {kind.__name__}") from exc
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)  # type: ignore[arg-type]
+    for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "page_cap"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{_ENV_NAMES[name]} must be at least 1")
+    return settings

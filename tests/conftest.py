@@ -1,0 +1,3 @@
+"""Root test configuration: the database service fixtures live in tests/services.py."""
+
+pytest_plugins = ["tests.services"]
