@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+# Dates that rules speak of (grant end dates, deadlines) are dates in China Standard Time.
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def now() -> datetime:
@@ -16,3 +20,8 @@ def now() -> datetime:
     except ValueError as exc:
         raise ValueError(f"GOVSHARE_NOW={fixed!r} is not an ISO datetime (e.g. 2026-12-01T09:00:00+08:00)") from exc
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def today() -> date:
+    """Today's date in China Standard Time."""
+    return now().astimezone(CHINA).date()

@@ -46,5 +46,9 @@ class FieldError:
         self.message = message
         self.extensions = extensions
 
+    @classmethod
+    def of(cls, exc: GovshareError) -> FieldError:
+        return cls(exc.code, exc.message, **{k: v for k, v in exc.extensions.items() if k != "code"})
+
     def error(self) -> GovshareError:
         return GovshareError(self.code, self.message, **self.extensions)

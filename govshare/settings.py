@@ -30,6 +30,7 @@ class Settings:
     page_cap: int = 1000
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
+    policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
 
     @property
     def effective_store_url(self) -> str:

@@ -300,9 +300,10 @@ ROOT_FIELDS: dict[str, Case] = {
         "rename the resource, or change the other resource",
     ),
     "single taken by the platform": (
+        # 'Me' is also the platform's type for the `me` field: one problem, about the type.
         rename_license("Me"),
-        "the one-record field of resource 'Me' would be 'me', a root field the platform defines",
-        "rename the resource",
+        "resource 'Me' has the name of a type every schema defines",
+        "rename it, e.g. 'MeRecord'",
     ),
     "plural taken by the platform": (
         {"    plural: people": "    plural: catalog  # <-"},

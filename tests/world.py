@@ -29,7 +29,7 @@ resident = Table(
     Column("district", String(20)),
     Column("birth_date", Date),
     Column("score", Integer),
-    Column("income", Float),
+    Column("income", Float(precision=53)),  # double precision on every database
     Column("married", Boolean),
     Column("phone", String(20)),
     Column("note", String(40)),

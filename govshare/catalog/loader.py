@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from yaml.nodes import Node
@@ -101,7 +102,7 @@ def parse_catalog(text: str, path: str = "<catalog>", env: Mapping[str, str] | N
     ctx = Context(Collector(path))
     check_tags(root, ctx.out)
     expand_env(root, os.environ if env is None else env, ctx.out)
-    catalog = _catalog(ctx, root, path, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    catalog = replace(_catalog(ctx, root, path, hashlib.sha256(text.encode("utf-8")).hexdigest()), text=text)
     check_rules(ctx, catalog)
     ctx.out.raise_if_any()
     return catalog

@@ -137,6 +137,8 @@ class Catalog:
     path: str = "<catalog>"
     # SHA-256 of the source text: identifies the catalog version in logs and caches.
     digest: str = ""
+    # The YAML as written (before ${VAR} expansion), kept with the platform's records.
+    text: str = field(default="", repr=False, compare=False)
 
     def resource_by_code(self, code: str) -> Resource | None:
         return next((r for r in self.resources.values() if r.code == code), None)

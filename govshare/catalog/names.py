@@ -37,6 +37,9 @@ RESERVED_TYPES = (
     "CatalogRelation",
     "CatalogResource",
     "Me",
+    "Grant",
+    "GrantEffect",
+    "GrantInput",
     *(f"{scalar}Filter" for scalar in ("ID", "String", "Int", "Float", "Boolean", "Date", "DateTime")),
 )
 # Types generated from each resource type T (DESIGN §4), by suffix.
@@ -117,7 +120,7 @@ def check_root_fields(ctx: Context, cat: Catalog) -> None:
         subject = f"plural '{r.plural}' of resource '{r.name}'"
         if plural in ctx.sites.lines and not graphql_name(ctx, plural, r.plural, subject, upper=False):
             continue
-        if not GRAPHQL_NAME.fullmatch(r.name):  # already reported as a type name
+        if not GRAPHQL_NAME.fullmatch(r.name) or r.name in RESERVED_TYPES:  # already reported as a type name
             continue
         for (kind, from_plural), name in zip(ROOT_FIELD_KINDS, r.root_fields, strict=True):
             clash = _clash(ctx, r, kind, name, claimed.setdefault(name, (r, kind)), from_plural)

@@ -93,16 +93,17 @@ class Gateway:
         self._documents.put(query, prepared)
         return prepared
 
-    async def run(self, request: GraphQLRequest, caller: Caller, purpose: str | None) -> Outcome:
+    async def run(
+        self, request: GraphQLRequest, caller: Caller, purpose: str | None, *, allow_mutations: bool = True
+    ) -> Outcome:
         document, errors = self.prepare(request.query)
         if document is None:
             return self._outcome(ExecutionResult(None, errors), None)
         operation = _operation(document, request.operation_name)
-        if operation is not None and operation.operation is not OperationType.QUERY:
-            error = GraphQLError(
-                f"{operation.operation.value} operations are not served here",
-                extensions={"code": BAD_USER_INPUT},
-            )
+        kind = operation.operation if operation is not None else OperationType.QUERY
+        if kind is OperationType.SUBSCRIPTION or (kind is OperationType.MUTATION and not allow_mutations):
+            how = "are not served" if kind is OperationType.SUBSCRIPTION else "need POST"
+            error = GraphQLError(f"{kind.value} operations {how} here", extensions={"code": BAD_USER_INPUT})
             return self._outcome(ExecutionResult(None, [error]), None)
         context = RequestContext(self.runtime, caller, purpose)
         timeout = self.runtime.settings.request_timeout
@@ -123,13 +124,12 @@ class Gateway:
 
     def _outcome(self, result: ExecutionResult, context: RequestContext | None) -> Outcome:
         body: dict[str, Any] = {}
-        codes: list[str] = []
-        if result.errors:
-            body["errors"] = [_format(e) for e in result.errors]
-            codes = [e["extensions"]["code"] for e in body["errors"]]
         if result.data is not None or not result.errors or context is not None:
-            body["data"] = result.data
-        return Outcome(body, context, codes)
+            body["data"] = result.data  # absent only when the request failed before execution
+        errors = [_format(e) for e in result.errors or ()]
+        if errors:
+            body["errors"] = errors
+        return Outcome(body, context, [e["extensions"]["code"] for e in errors])
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
+from govshare import clock
 from govshare.catalog.model import Catalog, Resource
 from govshare.connectors.base import (
     Aggregate,
@@ -19,6 +20,9 @@ from govshare.connectors.base import (
     TableRef,
 )
 from govshare.errors import PURPOSE_REQUIRED, SOURCE_UNAVAILABLE, UNKNOWN_PURPOSE, GovshareError, bad_input
+from govshare.policies.engine import Policy
+from govshare.policies.store import PolicyStore
+from govshare.resolvers.access import Access
 from govshare.settings import Settings
 
 T = TypeVar("T")
@@ -33,11 +37,12 @@ class Caller:
 
 @dataclass(slots=True)
 class Runtime:
-    """What every request of one catalog version shares: connectors and table shapes."""
+    """What every request of one catalog version shares: connectors, table shapes, the policy."""
 
     catalog: Catalog
     settings: Settings
     connectors: dict[str, Connector]
+    policies: PolicyStore
     tables: dict[str, TableRef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -60,8 +65,22 @@ class RequestContext:
     runtime: Runtime
     caller: Caller
     purpose: str | None = None
+    # The policy version in force when the request started decides all of it.
+    policy: Policy = field(init=False)
     stats: dict[str, SourceStats] = field(default_factory=dict)
     loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
+    _access: Access | None = None
+
+    def __post_init__(self) -> None:
+        self.policy = self.runtime.policies.current
+
+    def access(self) -> Access:
+        """The caller's rights for this request's purpose (which must be valid, R7)."""
+        if self._access is None:
+            self._access = Access(
+                self.catalog, self.policy, self.caller.department, self.require_purpose(), clock.today()
+            )
+        return self._access
 
     @property
     def catalog(self) -> Catalog:

@@ -20,8 +20,15 @@ from govshare.resolvers.context import RequestContext
 from govshare.resolvers.plan import Level
 
 
-def as_dicts(names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    return [dict(zip(names, row, strict=True)) for row in rows]
+def as_dicts(level: Level, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows as dicts, with the level's masks applied and its denied fields marked."""
+    dicts = [dict(zip(names, row, strict=True)) for row in rows]
+    if level.masks or level.denied:
+        for row in dicts:
+            for item, mask in level.masks.items():
+                row[item] = mask(row.get(item))
+            row.update(level.denied)
+    return dicts
 
 
 async def rows_by(
@@ -34,12 +41,14 @@ async def rows_by(
     request = Select(
         table=ctx.runtime.tables[resource.name],
         columns=columns_of(resource, names),
-        where=conjoin(Cmp(column, "in", tuple(values)), where),
+        where=conjoin(Cmp(column, "in", tuple(values)), level.scope, where),
     )
+    rows = await ctx.select(resource, request)
     position = names.index(item)
     grouped: dict[Any, list[dict[str, Any]]] = {}
-    for row in await ctx.select(resource, request):
-        grouped.setdefault(row[position], []).append(dict(zip(names, row, strict=True)))
+    # Group on the raw join value: a mask applied below must not change which parent a row joins.
+    for row, shown in zip(rows, as_dicts(level, names, rows), strict=True):
+        grouped.setdefault(row[position], []).append(shown)
     return [grouped.get(v, []) for v in values]
 
 
@@ -72,7 +81,7 @@ async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, 
     try:
         found = await keyed_loader(ctx, child, relation.remote).load_many(keys) if keys else []
     except GovshareError as exc:
-        failed = FieldError(exc.code, exc.message, **{k: v for k, v in exc.extensions.items() if k != "code"})
+        failed = FieldError.of(exc)
         for row in rows:
             row[relation.name] = failed
         return

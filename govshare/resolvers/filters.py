@@ -8,12 +8,14 @@ reading (the policy decides those items like fields).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govshare.catalog.model import Resource
+from govshare.catalog.model import ItemType, Resource
 from govshare.connectors.base import And, Cmp, Filter, Not, Or, OrderKey
 from govshare.errors import bad_input
+from govshare.schema.inputs import OPS
 
 
 def to_filter(resource: Resource, spec: Mapping[str, Any] | None, touched: set[str]) -> Filter | None:
@@ -61,7 +63,7 @@ def _item_conditions(resource: Resource, name: str, ops: Mapping[str, Any], touc
     return conditions
 
 
-def to_order(resource: Resource, spec: Sequence[Mapping[str, Any]] | None, touched: set[str]) -> list[str]:
+def to_order(resource: Resource, spec: Sequence[Mapping[str, Any]] | None) -> list[str]:
     """Item names with a '-' prefix for descending, ending with the key (a total order)."""
     order: list[str] = []
     for position, entry in enumerate(spec or ()):
@@ -73,7 +75,6 @@ def to_order(resource: Resource, spec: Sequence[Mapping[str, Any]] | None, touch
                 resource=resource.name,
             )
         name, direction = given[0]
-        touched.add(name)
         descending = getattr(direction, "value", direction) == "DESC"
         order.append(("-" if descending else "") + name)
     if not any(o.lstrip("-") == resource.key for o in order):
@@ -83,3 +84,73 @@ def to_order(resource: Resource, spec: Sequence[Mapping[str, Any]] | None, touch
 
 def order_keys(resource: Resource, order: Sequence[str]) -> tuple[OrderKey, ...]:
     return tuple(OrderKey(resource.items[o.lstrip("-")].column, descending=o.startswith("-")) for o in order)
+
+
+def scope_filter(resource: Resource, raw: Mapping[str, Any]) -> Filter | None:
+    """A stored row scope (the GraphQL filter language as JSON) as a connector filter."""
+    return to_filter(resource, coerce_filter(resource, raw), set())
+
+
+def coerce_filter(resource: Resource, raw: Any, path: str = "scope") -> dict[str, Any]:
+    """Check a filter written as JSON and convert its values to the items' types.
+
+    Raises ValueError naming the offending place, e.g. ``scope.birthDate.gte``.
+    """
+    if not isinstance(raw, Mapping):
+        raise ValueError(f'{path} must be an object such as {{"district": {{"eq": "龙亭区"}}}}')
+    coerced: dict[str, Any] = {}
+    for name, value in raw.items():
+        where = f"{path}.{name}"
+        if name in ("and", "or"):
+            if not isinstance(value, list):
+                raise ValueError(f"{where} must be a list of filters")
+            coerced[name] = [coerce_filter(resource, v, f"{where}[{n}]") for n, v in enumerate(value)]
+        elif name == "not":
+            coerced[name] = coerce_filter(resource, value, where)
+        elif name in resource.items:
+            coerced[name] = _coerce_ops(resource.items[name].type, value, where)
+        else:
+            raise ValueError(f"{where}: {resource.name} has no item '{name}'; items: {', '.join(resource.items)}")
+    return coerced
+
+
+def _coerce_ops(item_type: ItemType, ops: Any, path: str) -> dict[str, Any]:
+    if not isinstance(ops, Mapping):
+        raise ValueError(f'{path} must be an object of operators, e.g. {{"eq": ...}}')
+    allowed = OPS[item_type]
+    coerced: dict[str, Any] = {}
+    for op, value in ops.items():
+        if op not in allowed:
+            raise ValueError(
+                f"{path}: '{op}' is not an operator for {item_type.value}; use one of {', '.join(allowed)}"
+            )
+        if op == "isNull":
+            if not isinstance(value, bool):
+                raise ValueError(f"{path}.isNull must be true or false")
+            coerced[op] = value
+        elif op in ("in", "nin"):
+            if not isinstance(value, list):
+                raise ValueError(f"{path}.{op} must be a list")
+            coerced[op] = [_coerce_value(item_type, v, f"{path}.{op}") for v in value]
+        else:
+            coerced[op] = _coerce_value(item_type, value, f"{path}.{op}")
+    return coerced
+
+
+def _coerce_value(item_type: ItemType, value: Any, path: str) -> Any:
+    try:
+        if item_type in (ItemType.ID, ItemType.STRING) and isinstance(value, str):
+            return value
+        if item_type is ItemType.INT and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if item_type is ItemType.FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if item_type is ItemType.BOOLEAN and isinstance(value, bool):
+            return value
+        if item_type is ItemType.DATE and isinstance(value, str):
+            return datetime.date.fromisoformat(value)
+        if item_type is ItemType.DATETIME and isinstance(value, str):
+            return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ValueError(f"{path}: {value!r} is not a {item_type.value}")

@@ -25,13 +25,21 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 
 from govshare.catalog.model import Catalog, Resource
+from govshare.connectors.base import Filter
+from govshare.errors import FieldError
+from govshare.policies.masks import Mask
 
 
 @dataclass(slots=True)
 class Level:
     resource: Resource
-    items: set[str] = field(default_factory=set)
+    items: set[str] = field(default_factory=set)  # to fetch: shown items, keys, join items
     relations: dict[str, Level] = field(default_factory=dict)
+    fields: set[str] = field(default_factory=set)  # items the operation shows
+    # Set by the caller's access (resolvers.access) before anything is fetched:
+    denied: dict[str, FieldError] = field(default_factory=dict)  # item or relation → its error
+    masks: dict[str, Mask] = field(default_factory=dict)
+    scope: Filter | None = None
 
     def columns(self) -> tuple[str, ...]:
         """Items to fetch, in catalog order (stable statements for caches and tests)."""
@@ -42,6 +50,9 @@ class Level:
         return (
             self.resource.name,
             self.columns(),
+            repr(self.scope),
+            tuple(sorted(self.denied)),
+            tuple(sorted(self.masks)),
             tuple(sorted((name, child.signature()) for name, child in self.relations.items())),
         )
 
@@ -103,6 +114,7 @@ def _fill(catalog: Catalog, level: Level, nodes: list[FieldNode], sel: Selection
     for name, occurrences in sel.fields(nodes).items():
         if name in resource.items:
             level.items.add(name)
+            level.fields.add(name)
             continue
         relation = resource.relations.get(name)
         if relation is None:

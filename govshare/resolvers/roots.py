@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLResolveInfo
 
 from govshare.catalog.model import Resource
-from govshare.connectors.base import Aggregate, Count, Select
-from govshare.errors import SOURCE_UNAVAILABLE, FieldError, GovshareError, bad_input
+from govshare.connectors.base import Aggregate, Count, Filter, Select, conjoin
+from govshare.errors import FORBIDDEN, SOURCE_UNAVAILABLE, FieldError, GovshareError, bad_input
 from govshare.resolvers import cursor
 from govshare.resolvers.context import RequestContext
-from govshare.resolvers.fetch import as_dicts, columns_of, fill, keyed_loader
+from govshare.resolvers.fetch import as_dicts, columns_of, fill, keyed_loader, rows_by
 from govshare.resolvers.filters import order_keys, to_filter, to_order
-from govshare.resolvers.plan import Selection, plan_connection, plan_level
+from govshare.resolvers.plan import Level, Selection, plan_connection, plan_level
 
 if TYPE_CHECKING:
     Info = GraphQLResolveInfo[RequestContext]
@@ -35,16 +35,33 @@ def _selection(info: Info) -> Selection:
 
 
 def _failed(fields: frozenset[str], exc: GovshareError) -> dict[str, Any]:
-    """A result whose every asked field fails with ``exc`` at its own path."""
-    extensions = {k: v for k, v in exc.extensions.items() if k != "code"}
-    return dict.fromkeys(fields, FieldError(exc.code, exc.message, **extensions))
+    """A result whose every asked field fails with ``exc`` at its own path.
+
+    Connections and aggregates are non-null: failing their fields, not them,
+    keeps the other root fields of the operation answering.
+    """
+    return dict.fromkeys(fields, FieldError.of(exc))
+
+
+def _arguments(
+    ctx: RequestContext, resource: Resource, filter: dict[str, Any] | None, uses: dict[str, list[str]]
+) -> Filter | None:
+    """The filter, checked like every other use of items, with the row scopes it brings."""
+    access = ctx.access()
+    touched: set[str] = set()
+    where = to_filter(resource, filter, touched)
+    access.require(resource, sorted(touched), "filter by it")
+    for use, items in uses.items():
+        access.require(resource, items, use)
+    return conjoin(where, access.scope(resource, touched.union(*uses.values())))
 
 
 def lookup(resource: Resource) -> Resolver:
     async def resolve(_root: Any, info: Info, **args: Any) -> dict[str, Any] | None:
         ctx: RequestContext = info.context
-        ctx.require_purpose()
+        access = ctx.access()
         level = plan_level(ctx.catalog, resource, info.field_nodes, _selection(info))
+        access.apply(level)
         rows = await keyed_loader(ctx, level, resource.key).load(args[resource.key])
         if not rows:
             return None
@@ -64,31 +81,34 @@ def connection(resource: Resource) -> Resolver:
         after: str | None = None,
     ) -> dict[str, Any]:
         ctx: RequestContext = info.context
-        ctx.require_purpose()
+        access = ctx.access()
         cap = ctx.runtime.settings.page_cap
         first = DEFAULT_PAGE if first is None else first
         if not 0 <= first <= cap:
             raise bad_input(f"first must be between 0 and {cap}, got {first}", resource=resource.name)
         plan = plan_connection(ctx.catalog, resource, info.field_nodes, _selection(info))
-        touched: set[str] = set()
-        where = to_filter(resource, filter, touched)
-        order = to_order(resource, orderBy, touched)
+        order = to_order(resource, orderBy)
         start = cursor.decode(resource, order, after) if after else None
         if plan.cursors:
             plan.level.items.update(o.lstrip("-") for o in order)
+        access.apply(plan.level)
         names = plan.level.columns()
         table = ctx.runtime.tables[resource.name]
-        select = Select(table, columns_of(resource, names), where, order_keys(resource, order), start, first + 1)
         try:
+            where = conjoin(
+                _arguments(ctx, resource, filter, {"order by it": [o.lstrip("-") for o in order]}),
+                plan.level.scope,
+            )
+            select = Select(table, columns_of(resource, names), where, order_keys(resource, order), start, first + 1)
             rows, total = await asyncio.gather(
                 ctx.select(resource, select),
                 ctx.count(resource, Count(table, where)) if plan.total_count else _none(),
             )
         except GovshareError as exc:
-            if exc.code != SOURCE_UNAVAILABLE:
+            if exc.code not in (SOURCE_UNAVAILABLE, FORBIDDEN):
                 raise
             return _failed(plan.fields, exc)
-        nodes = as_dicts(names, rows[:first])
+        nodes = as_dicts(plan.level, names, rows[:first])
         await fill(ctx, plan.level, nodes)
         # A cursor is computed only when asked for; an edge's cursor is then never read.
         cursors: list[str | None] = (
@@ -118,16 +138,13 @@ def aggregate(resource: Resource) -> Resolver:
         groupBy: list[Any] | None = None,
     ) -> dict[str, Any]:
         ctx: RequestContext = info.context
-        ctx.require_purpose()
-        touched: set[str] = set()
-        where = to_filter(resource, filter, touched)
         items = list(dict.fromkeys(getattr(g, "value", g) for g in groupBy or ()))
-        touched.update(items)
-        request = Aggregate(ctx.runtime.tables[resource.name], columns_of(resource, items), where)
         try:
+            where = _arguments(ctx, resource, filter, {"group by it": items})
+            request = Aggregate(ctx.runtime.tables[resource.name], columns_of(resource, items), where)
             groups = await ctx.aggregate(resource, request)
         except GovshareError as exc:
-            if exc.code != SOURCE_UNAVAILABLE:
+            if exc.code not in (SOURCE_UNAVAILABLE, FORBIDDEN):
                 raise
             return _failed(frozenset({"count", "groups"}), exc)
         return {
@@ -142,3 +159,26 @@ def aggregate(resource: Resource) -> Resolver:
 
 def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
+
+
+def verify(resource: Resource) -> Resolver:
+    async def resolve(_root: Any, info: Info, claims: dict[str, Any], **args: Any) -> dict[str, Any]:
+        ctx: RequestContext = info.context
+        access = ctx.access()
+        claimed = {name: getattr(v, "value", v) for name, v in claims.items()}
+        if not claimed:
+            raise bad_input(f"claims must name at least one item of {resource.name}", resource=resource.name)
+        for name in claimed:
+            decision = access.decision(resource, name)
+            if decision.effect == "deny":
+                raise access.forbidden(resource, name, decision, "verify it")
+        # The comparison happens here: the claimed items' values never reach the response.
+        level = Level(resource, {resource.key, *claimed})
+        level.scope = access.scope(resource, claimed)
+        [rows] = await rows_by(ctx, level, resource.key, [args[resource.key]])
+        if not rows:
+            return {"found": False, "matched": False, "mismatched": sorted(claimed)}
+        mismatched = [name for name, value in claimed.items() if rows[0][name] != value]
+        return {"found": True, "matched": not mismatched, "mismatched": mismatched}
+
+    return resolve

@@ -24,7 +24,8 @@ from govshare.errors import FieldError
 from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
-from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo
+from govshare.schema.grants import Mutation, resolve_grants
+from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
 
 _builds = itertools.count(1)
@@ -110,6 +111,16 @@ def _root_fields(resource: Resource, cls: dict[str, type]) -> dict[str, Any]:
         ),
         description=f"{resource.title}: row counts, in total and per group.",
     )
+    fields[resource.single + "Verify"] = strawberry.field(
+        resolver=_stub(
+            [
+                _arg(key.name, SCALARS[key.type], key.title),
+                _arg("claims", cls["claims"], "The values to check."),
+            ],
+            Verification,
+        ),
+        description=f"Check claimed values of one {resource.title} without reading them (核验).",
+    )
     return fields
 
 
@@ -132,6 +143,10 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
     return {
         "catalog": strawberry.field(resolver=resolve_catalog, description="The shared resource catalog."),
         "me": strawberry.field(resolver=resolve_me, description="The calling department and user."),
+        "grants": strawberry.field(
+            resolver=resolve_grants,
+            description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",
+        ),
     }
 
 
@@ -150,14 +165,17 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
                 "field": gen.field_enum(ns, resource),
                 "connection": gen.connection_types(ns, resource),
                 "aggregate": gen.aggregate_type(ns, resource),
+                "claims": gen.claims_input(ns, resource),
             }
             query_fields.update(_root_fields(resource, cls))
             bindings[resource.single] = roots.lookup(resource)
             bindings[resource.plural] = roots.connection(resource)
             bindings[resource.plural + "Aggregate"] = roots.aggregate(resource)
+            bindings[resource.single + "Verify"] = roots.verify(resource)
         query = ns.new_class("Query", {}, query_fields)
         schema = strawberry.Schema(
             query=strawberry.type(query, name="Query", description=catalog.platform.name),
+            mutation=Mutation,
             types=[PageInfo, AggregateGroup],
             config=StrawberryConfig(auto_camel_case=False, default_resolver=read_field),
         )

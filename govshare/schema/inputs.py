@@ -79,3 +79,10 @@ class PageInfo:
 class AggregateGroup:
     key: JSON
     count: int
+
+
+@strawberry.type(description="The answer to a claim check (核验): claimed values are compared, never returned.")
+class Verification:
+    found: bool = strawberry.field(description="A record with that key exists (within the caller's row scope)")
+    matched: bool = strawberry.field(description="Every claimed value equals the recorded one")
+    mismatched: list[str] = strawberry.field(description="Items whose claimed value differs")

@@ -156,3 +156,16 @@ def aggregate_type(ns: Namespace, resource: Resource) -> type:
     name = f"{resource.name}Aggregate"
     cls = ns.new_class(name, {"count": "Optional[int]", "groups": "Optional[list[AggregateGroup]]"}, {})
     return ns.add(strawberry.type(cls, name=name, description=f"Counts of {resource.plural}."))
+
+
+def claims_input(ns: Namespace, resource: Resource) -> type:
+    name = f"{resource.name}Claims"
+    items = [i for i in resource.items.values() if i.name != resource.key]
+    annotations = {_python_name(i.name): f"Optional[Scalar_{i.type.value}]" for i in items}
+    attrs = {_python_name(i.name): strawberry.field(name=i.name, default=strawberry.UNSET) for i in items}
+    cls = ns.new_class(name, annotations, attrs)
+    return ns.add(
+        strawberry.input(
+            cls, name=name, description=f"Values claimed for a {resource.name}, to be checked against the record."
+        )
+    )

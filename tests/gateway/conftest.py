@@ -69,14 +69,14 @@ class Client:
         return (await self.run(query, **kwargs)).codes
 
 
-async def open_client(catalog: Catalog, schema: BuiltSchema | None = None, **settings: Any) -> Gateway:
-    runtime = await open_runtime(catalog, Settings(**settings))
+async def open_client(catalog: Catalog, data_dir: Path, schema: BuiltSchema | None = None, **settings: Any) -> Gateway:
+    runtime = await open_runtime(catalog, Settings(data_dir=data_dir, **settings), poll=False)
     return Gateway(runtime, schema or build_schema(catalog))
 
 
 @pytest.fixture
-async def client(city: City) -> AsyncIterator[Client]:
-    gateway = await open_client(city.catalog, city.schema)
+async def client(city: City, tmp_path: Path) -> AsyncIterator[Client]:
+    gateway = await open_client(city.catalog, tmp_path, city.schema)
     try:
         yield Client(gateway)
     finally:

@@ -4,6 +4,7 @@ operations never reach a source; a failing source only nulls its own fields."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -63,7 +64,10 @@ def _deep(levels: int) -> str:
     ("query", "fragment"),
     [
         (_deep(12), "levels deep; at most 10"),
-        ("{ " + " ".join(f'a{n}: resident(residentId: "r{n:05d}") {{ fullName }}' for n in range(16)) + " }", "16 aliases"),
+        (
+            "{ " + " ".join(f'a{n}: resident(residentId: "r{n:05d}") {{ fullName }}' for n in range(16)) + " }",
+            "16 aliases",
+        ),
         ("{ residents { nodes { " + "fullName " * 2100 + "} } }", "more than 2000 tokens"),
     ],
     ids=["depth", "aliases", "tokens"],
@@ -78,10 +82,10 @@ async def test_limits_reject_before_any_source_is_called(
     assert statements == []
 
 
-async def test_a_down_source_nulls_only_its_own_fields(city: City) -> None:
+async def test_a_down_source_nulls_only_its_own_fields(city: City, tmp_path: Path) -> None:
     urls = {**city.urls, "inspect_db": "postgresql+asyncpg://postgres@127.0.0.1:9/nothing"}
     catalog = parse_catalog(world.catalog_text(urls))
-    gateway = await open_client(catalog, statement_timeout=3.0)
+    gateway = await open_client(catalog, tmp_path, statement_timeout=3.0)
     try:
         started = time.monotonic()
         outcome = await Client(gateway).run(

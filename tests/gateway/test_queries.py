@@ -29,7 +29,9 @@ def _graphql(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_lookup_by_key_with_relations(client: Client, city: City) -> None:
-    resident = next(r for r in city.data.residents if any(v["owner_id"] == r["resident_id"] for v in city.data.vehicles))
+    resident = next(
+        r for r in city.data.residents if any(v["owner_id"] == r["resident_id"] for v in city.data.vehicles)
+    )
     rid = resident["resident_id"]
     data = await client.data(
         f'{{ resident(residentId: "{rid}") {{ {ROW} vehicles {{ plate owner {{ residentId }} }} }} '
@@ -66,7 +68,7 @@ FILTERS: list[tuple[str, Any]] = [
         lambda r: r["district"] not in (None, "north") and not r["married"],
     ),
     (
-        '{and: [{score: {gte: 10}}, {score: {lte: 20}}], district: {isNull: false}}',
+        "{and: [{score: {gte: 10}}, {score: {lte: 20}}], district: {isNull: false}}",
         lambda r: r["score"] is not None and 10 <= r["score"] <= 20 and r["district"] is not None,
     ),
 ]
@@ -74,7 +76,9 @@ FILTERS: list[tuple[str, Any]] = [
 
 @pytest.mark.parametrize(("filter_text", "predicate"), FILTERS, ids=[f[0] for f in FILTERS])
 async def test_filters_match_python(client: Client, city: City, filter_text: str, predicate: Any) -> None:
-    data = await client.data(f"{{ residents(filter: {filter_text}, first: 1000) {{ totalCount nodes {{ residentId }} }} }}")
+    data = await client.data(
+        f"{{ residents(filter: {filter_text}, first: 1000) {{ totalCount nodes {{ residentId }} }} }}"
+    )
     expected = sorted(r["resident_id"] for r in city.data.residents if predicate(r))
     assert [n["residentId"] for n in data["residents"]["nodes"]] == expected
     assert data["residents"]["totalCount"] == len(expected)
@@ -144,7 +148,10 @@ async def test_aggregate_groups_and_counts(client: Client, city: City) -> None:
     groups = data["residentsAggregate"]["groups"]
     assert {(g["key"]["district"], g["key"]["married"]): g["count"] for g in groups} == expected
     assert data["residentsAggregate"]["count"] == len(rows)
-    assert data["all"] == {"count": len(city.data.residents), "groups": [{"key": {}, "count": len(city.data.residents)}]}
+    assert data["all"] == {
+        "count": len(city.data.residents),
+        "groups": [{"key": {}, "count": len(city.data.residents)}],
+    }
 
 
 async def test_three_level_join_follows_every_relation(client: Client, city: City) -> None:

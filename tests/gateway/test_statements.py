@@ -38,7 +38,9 @@ async def test_total_count_adds_exactly_one_statement(client: Client, statements
 
 
 async def test_filters_order_and_limit_are_pushed_down(client: Client, statements: list[tuple[str, str]]) -> None:
-    await client.run('{ residents(first: 7, filter: {district: {eq: "east"}}, orderBy: [{score: DESC}]) { nodes { fullName } } }')
+    await client.run(
+        '{ residents(first: 7, filter: {district: {eq: "east"}}, orderBy: [{score: DESC}]) { nodes { fullName } } }'
+    )
     [(_, sql)] = statements
     assert "WHERE" in sql and "ORDER BY" in sql and "LIMIT" in sql
 

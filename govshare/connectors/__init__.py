@@ -1,0 +1,104 @@
+"""Connectors to department data sources; :func:`open_connector` picks one per catalog source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govshare.catalog.model import Source
+from govshare.connectors.base import (
+    ALL_OPS,
+    Aggregate,
+    And,
+    Capabilities,
+    Cmp,
+    Connector,
+    Count,
+    Declined,
+    Filter,
+    Not,
+    Op,
+    Or,
+    OrderKey,
+    Select,
+    SourceUnavailable,
+    TableRef,
+    conjoin,
+    row_dicts,
+)
+from govshare.connectors.http import HttpConnector
+from govshare.connectors.sql import SqlConnector
+
+__all__ = [
+    "ALL_OPS",
+    "Aggregate",
+    "And",
+    "Capabilities",
+    "Cmp",
+    "Connector",
+    "Count",
+    "Declined",
+    "Filter",
+    "HttpConnector",
+    "Not",
+    "Op",
+    "Or",
+    "OrderKey",
+    "Select",
+    "SourceUnavailable",
+    "SqlConnector",
+    "TableRef",
+    "conjoin",
+    "open_connector",
+    "row_dicts",
+]
+
+_OPTIONS = {
+    "sql": ("pool_size", "statement_timeout", "connect_timeout"),
+    "http": ("timeout",),
+}
+
+
+def open_connector(source: Source, *, statement_timeout: float | None = None) -> Connector:
+    """The connector for a catalog source. ``statement_timeout`` is the platform default;
+    a source's own ``statement_timeout``/``timeout`` option wins over it."""
+    if source.kind not in _OPTIONS:
+        raise ValueError(f"source '{source.name}': unknown kind '{source.kind}' (expected sql or http)")
+    allowed = _OPTIONS[source.kind]
+    for option in source.options:
+        if option not in allowed:
+            raise ValueError(
+                f"source '{source.name}': unknown option '{option}' for {source.kind} sources "
+                f"(allowed: {', '.join(allowed)})"
+            )
+    timeout = _positive(source, "statement_timeout" if source.kind == "sql" else "timeout", float)
+    if timeout is None:
+        timeout = statement_timeout
+    settings: dict[str, Any] = {}
+    if source.kind == "http":
+        if timeout is not None:
+            settings["timeout"] = timeout
+        return HttpConnector(source.name, source.url, **settings)
+    if timeout is not None:
+        settings["statement_timeout"] = timeout
+    for option, kind in (("pool_size", int), ("connect_timeout", float)):
+        value = _positive(source, option, kind)
+        if value is not None:
+            settings[option] = value
+    return SqlConnector(source.name, source.url, **settings)
+
+
+def _positive(source: Source, option: str, kind: type[int] | type[float]) -> float | None:
+    """The option as a positive number (numeric strings accepted), or None when absent."""
+    raw = source.options.get(option)
+    if raw is None:
+        return None
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise ValueError
+        value = kind(raw)
+        if value <= 0 or (kind is int and value != float(raw)):
+            raise ValueError
+    except ValueError:
+        noun = "a positive integer" if kind is int else "a positive number of seconds"
+        raise ValueError(f"source '{source.name}': option '{option}' must be {noun}, got {raw!r}") from None
+    return value

@@ -1,0 +1,106 @@
+"""Granting and revoking: the checks every path shares (GraphQL, CLI, workflows)."""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from govshare import clock
+from govshare.catalog.model import Catalog, Sharing
+from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.policies.store import PolicyStore
+from govshare.resolvers.context import Caller
+from govshare.resolvers.filters import coerce_filter
+from govshare.store import grants as rows
+from govshare.store.grants import EFFECTS, Grant, NewGrant
+
+
+def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date) -> None:
+    """Raise BAD_USER_INPUT listing everything wrong with ``new``."""
+    problems: list[str] = []
+    resource = catalog.resources.get(new.resource)
+    if new.department not in catalog.departments:
+        problems.append(f"department '{new.department}' is not in the catalog")
+    if resource is None:
+        problems.append(f"resource '{new.resource}' is not in the catalog; resources: {', '.join(catalog.resources)}")
+    elif new.department == resource.provider:
+        problems.append(f"{new.department} provides {resource.name} and reads all of it already")
+    if not new.items:
+        problems.append("name at least one item")
+    for name in new.items if resource else ():
+        item = resource.items.get(name) if resource else None
+        if item is None:
+            problems.append(f"{new.resource} has no item '{name}'")
+        elif item.sharing is Sharing.UNCONDITIONAL:
+            problems.append(f"{new.resource}.{name} is shared unconditionally already; it needs no grant")
+        elif item.sharing is Sharing.WITHHELD and new.origin == "application":
+            problems.append(
+                f"{new.resource}.{name} is withheld ({item.legal_basis}); only the authority's coordination can open it"
+            )
+    if not new.purposes:
+        problems.append("name at least one purpose")
+    problems += [f"purpose '{p}' is not in the catalog" for p in new.purposes if p not in catalog.platform.purposes]
+    if new.effect not in EFFECTS:
+        problems.append(f"effect '{new.effect}' is not one of {', '.join(EFFECTS)}")
+    if new.valid_until is not None and new.valid_until < today:
+        problems.append(f"the end date {new.valid_until} is in the past")
+    if new.scope is not None and resource is not None:
+        try:
+            coerce_filter(resource, new.scope)
+        except ValueError as exc:
+            problems.append(f"the row scope is not a valid {resource.name} filter: {exc}")
+    if problems:
+        raise bad_input("The grant cannot be made: " + "; ".join(problems), problems=problems)
+
+
+def _actor(caller: Caller) -> str:
+    return f"{caller.department}/{caller.user}"
+
+
+async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
+    """Record ``new`` and the policy version it creates; the next request sees it."""
+    check_grant(store.catalog, new, clock.today())
+    now = clock.now()
+
+    async def write(conn: AsyncConnection) -> int:
+        return await rows.insert_grant(conn, new, by=_actor(caller), now=now)
+
+    reason = f"grant to {new.department} on {new.resource} ({new.origin})"
+    grant_id, version = await store.change(caller.department, caller.user, reason, write)
+    assert grant_id is not None
+    async with store.engine.begin() as conn:
+        await rows.set_policy_version(conn, grant_id, version)
+    return await _get(store, grant_id)
+
+
+async def revoke_grant(store: PolicyStore, grant_id: int, caller: Caller, reason: str | None) -> Grant:
+    """Revoke as the authority or as an administrator of the resource's provider."""
+    async with store.engine.connect() as conn:
+        found = await rows.get_grant(conn, grant_id)
+    if found is None:
+        raise bad_input(f"there is no grant {grant_id}")
+    grant = found
+    resource = store.catalog.resources.get(grant.resource)
+    provider = resource.provider if resource else None
+    if "authority" not in caller.roles and not ("dept_admin" in caller.roles and caller.department == provider):
+        raise GovshareError(
+            FORBIDDEN,
+            f"only the platform authority or an administrator of {provider} may revoke grant {grant_id}",
+        )
+    if grant.revoked_at is not None:
+        raise bad_input(f"grant {grant_id} was revoked already, on {grant.revoked_at:%Y-%m-%d %H:%M} UTC")
+    now = clock.now()
+
+    async def write(conn: AsyncConnection) -> bool:
+        return await rows.revoke_grant(conn, grant_id, by=_actor(caller), reason=reason, now=now)
+
+    await store.change(caller.department, caller.user, f"grant {grant_id} revoked", write)
+    return await _get(store, grant_id)
+
+
+async def _get(store: PolicyStore, grant_id: int) -> Grant:
+    async with store.engine.connect() as conn:
+        grant = await rows.get_grant(conn, grant_id)
+    assert grant is not None
+    return grant

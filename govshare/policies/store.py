@@ -1,0 +1,134 @@
+"""The live sharing policy of one gateway process, kept in step with the platform database.
+
+Every change (a grant added or revoked, a new catalog) writes a new policy
+version in one transaction, serialised across processes. Each process
+notices a newer version by polling the version number, so a change made on
+one instance holds on all of them within ``poll_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from govshare import clock
+from govshare.catalog.model import Catalog
+from govshare.policies.engine import Policy
+from govshare.policies.rules import digest, granted_ids, policy_lines, policy_text
+from govshare.store import grants as grant_rows
+from govshare.store import policy_versions as versions
+from govshare.store.catalogs import record_catalog
+from govshare.store.database import migrate
+from govshare.store.tables import grants as grants_table
+
+log = logging.getLogger("govshare.policy")
+T = TypeVar("T")
+
+
+class PolicyStore:
+    def __init__(self, engine: AsyncEngine, catalog: Catalog, poll_interval: float = 0.5) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self.poll_interval = poll_interval
+        self._current: Policy | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def current(self) -> Policy:
+        if self._current is None:
+            raise RuntimeError("the policy store is not started")
+        return self._current
+
+    async def start(self, *, poll: bool = True) -> None:
+        await migrate(self.engine)
+
+        async def record(conn: AsyncConnection) -> None:
+            await record_catalog(conn, self.catalog, clock.now())
+
+        await self.change("system", "govshare", f"catalog {self.catalog.digest[:12]} loaded", record)
+        if poll:
+            self._poller = asyncio.create_task(self._poll(), name="govshare-policy-poll")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+
+    async def change(
+        self,
+        department: str,
+        user: str,
+        reason: str,
+        write: Callable[[AsyncConnection], Awaitable[T]] | None,
+    ) -> tuple[T | None, int]:
+        """Run ``write`` and record the resulting policy as a new version, atomically.
+
+        A version is written only when the policy text differs from the newest one.
+        Returns what ``write`` returned and the version now in force.
+        """
+        async with self.engine.begin() as conn:
+            await versions.lock_policy(conn)
+            result = await write(conn) if write is not None else None
+            text = policy_text(policy_lines(self.catalog, await grant_rows.unrevoked_grants(conn)))
+            latest = await versions.latest_version_id(conn)
+            current = await versions.get_version(conn, latest) if latest is not None else None
+            if current is not None and current.policy_digest == digest(text):
+                version = current.id
+            else:
+                version = await versions.insert_version(
+                    conn,
+                    now=clock.now(),
+                    department=department,
+                    user=user,
+                    reason=reason,
+                    catalog_digest=self.catalog.digest,
+                    policy_digest=digest(text),
+                    policy_text=text,
+                )
+            self._current = await self._policy(conn, version, text)
+        return result, version
+
+    async def load(self, version_id: int) -> Policy | None:
+        """A stored version, e.g. the one a recorded operation ran under."""
+        if self._current is not None and self._current.version == version_id:
+            return self._current
+        async with self.engine.connect() as conn:
+            stored = await versions.get_version(conn, version_id)
+            return await self._policy(conn, stored.id, stored.policy_text) if stored else None
+
+    async def refresh(self) -> None:
+        async with self.engine.connect() as conn:
+            latest = await versions.latest_version_id(conn)
+            if latest is None or (self._current is not None and latest == self._current.version):
+                return
+            stored = await versions.get_version(conn, latest)
+            assert stored is not None
+            self._current = await self._policy(conn, stored.id, stored.policy_text)
+        log.info("policy version %s is now in force", latest)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                await self.refresh()
+            except Exception:  # the store may be briefly unreachable; keep the last policy
+                log.warning("cannot read the policy version", exc_info=True)
+
+    @staticmethod
+    async def _policy(conn: AsyncConnection, version: int, text: str) -> Policy:
+        named = granted_ids(text)
+        scopes: dict[int, dict[str, Any] | None] = {}
+        if named:
+            rows = await conn.execute(
+                select(grants_table.c.id, grants_table.c.scope).where(grants_table.c.id.in_(named))
+            )
+            scopes = {row.id: row.scope for row in rows}
+        return Policy(version, text, scopes)

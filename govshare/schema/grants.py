@@ -1,0 +1,145 @@
+"""Grant management in GraphQL: the authority grants and revokes; departments see their grants."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.policies import grants as service
+from govshare.resolvers.context import RequestContext
+from govshare.store import grants as rows
+from govshare.store.grants import Grant, NewGrant
+
+
+@strawberry.enum(description="What a grant lets the department do with the items.")
+class GrantEffect(Enum):
+    ALLOW = "allow"
+    MASK = "mask"
+    VERIFY = "verify"
+
+
+@strawberry.type(name="Grant", description="A department's right to conditional (or coordinated) items.")
+class GrantInfo:
+    id: strawberry.ID
+    department: str
+    resource: str
+    items: list[str]
+    purposes: list[str]
+    effect: str
+    scope: JSON | None = strawberry.field(description="Row scope, in the filter language")
+    until: datetime.date | None
+    origin: str = strawberry.field(description="authority | application | coordination")
+    active: bool
+    createdAt: datetime.datetime
+    createdBy: str
+    reason: str | None
+    revokedAt: datetime.datetime | None
+    revokedBy: str | None
+    revokeReason: str | None
+    policyVersion: int | None = strawberry.field(description="The policy version the grant created")
+
+
+@strawberry.input(description="A direct grant by the platform authority.")
+class GrantInput:
+    department: str
+    resource: str
+    items: list[str]
+    purposes: list[str]
+    effect: GrantEffect
+    scope: JSON | None = None
+    until: datetime.date | None = None
+    reason: str | None = None
+
+
+def grant_info(grant: Grant, version: int | None = None) -> GrantInfo:
+    return GrantInfo(
+        id=strawberry.ID(str(grant.id)),
+        department=grant.department,
+        resource=grant.resource,
+        items=list(grant.items),
+        purposes=list(grant.purposes),
+        effect=grant.effect,
+        scope=grant.scope,  # type: ignore[arg-type]
+        until=grant.valid_until,
+        origin=grant.origin,
+        active=grant.revoked_at is None and (grant.valid_until is None or grant.valid_until >= _today()),
+        createdAt=grant.created_at,
+        createdBy=grant.created_by,
+        reason=grant.reason,
+        revokedAt=grant.revoked_at,
+        revokedBy=grant.revoked_by,
+        revokeReason=grant.revoke_reason,
+        policyVersion=version,
+    )
+
+
+def _today() -> datetime.date:
+    from govshare import clock
+
+    return clock.today()
+
+
+def _require_role(ctx: RequestContext, role: str, what: str) -> None:
+    if role not in ctx.caller.roles:
+        raise GovshareError(FORBIDDEN, f"{what} needs the role '{role}'; the token has {', '.join(ctx.caller.roles)}")
+
+
+async def resolve_grants(
+    info: strawberry.Info, department: str | None = None, resource: str | None = None
+) -> list[GrantInfo]:
+    """Grants the caller may see: all for the authority and auditors, else those it holds or gives."""
+    ctx: RequestContext = info.context
+    store = ctx.runtime.policies
+    async with store.engine.connect() as conn:
+        found = await rows.list_grants(conn, department=department, resource=resource)
+    caller = ctx.caller
+    if not {"authority", "auditor"} & set(caller.roles):
+        catalog = ctx.catalog
+        found = [
+            g
+            for g in found
+            if g.department == caller.department
+            or (g.resource in catalog.resources and catalog.resources[g.resource].provider == caller.department)
+        ]
+    return [grant_info(g) for g in found]
+
+
+async def grant_add(info: strawberry.Info, input: GrantInput) -> GrantInfo:
+    ctx: RequestContext = info.context
+    _require_role(ctx, "authority", "granting directly")
+    new = NewGrant(
+        department=input.department,
+        resource=input.resource,
+        items=tuple(input.items),
+        purposes=tuple(input.purposes),
+        effect=input.effect.value,
+        scope=input.scope,  # type: ignore[arg-type]
+        valid_until=input.until,
+        origin="authority",
+        reason=input.reason,
+    )
+    grant = await service.add_grant(ctx.runtime.policies, new, ctx.caller)
+    return grant_info(grant)
+
+
+async def grant_revoke(info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> GrantInfo:
+    ctx: RequestContext = info.context
+    try:
+        grant_id = int(id)
+    except ValueError:
+        raise bad_input(f"'{id}' is not a grant id") from None
+    return grant_info(await service.revoke_grant(ctx.runtime.policies, grant_id, ctx.caller, reason))
+
+
+@strawberry.type(description="Platform operations.")
+class Mutation:
+    grantAdd: GrantInfo = strawberry.field(
+        resolver=grant_add, description="The authority grants items to a department directly (a new policy version)."
+    )
+    grantRevoke: GrantInfo = strawberry.field(
+        resolver=grant_revoke, description="Revoke a grant: the authority, or an administrator of the provider."
+    )

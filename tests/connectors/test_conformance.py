@@ -1,0 +1,495 @@
+"""One conformance suite for every connector (see conftest.py for the kinds of source).
+
+Expected results are computed in Python from the same rows, with SQL's
+three-valued logic: a comparison with NULL is unknown, and NOT unknown is unknown.
+A feature a connector does not declare is skipped for it, with the reason that
+``Capabilities.decline`` gives.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from govshare.catalog.model import ItemType, Source
+from govshare.connectors import (
+    Aggregate,
+    And,
+    Cmp,
+    Connector,
+    Count,
+    Declined,
+    Filter,
+    Not,
+    Or,
+    OrderKey,
+    Select,
+    SourceUnavailable,
+    TableRef,
+    open_connector,
+)
+from tests.connectors.conftest import (
+    COLUMNS,
+    ROWS,
+    TABLE,
+    Target,
+    hold_lock,
+    silent_port,
+    unreachable,
+)
+from tests.services import free_port
+
+ALL = tuple(COLUMNS)
+Row = dict[str, Any]
+
+# ---------------------------------------------------------------- reference model
+
+
+def _and3(values: Iterable[bool | None]) -> bool | None:
+    vs = list(values)
+    return False if False in vs else None if None in vs else True
+
+
+def _or3(values: Iterable[bool | None]) -> bool | None:
+    vs = list(values)
+    return True if True in vs else None if None in vs else False
+
+
+_ORDERING = {"lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}
+
+
+def _cmp(v: Any, op: str, value: Any) -> bool | None:
+    if op == "isNull":
+        return (v is None) is value
+    if op in ("eq", "ne") and value is None:  # documented: eq/ne null mean isNull
+        return (v is None) is (op == "eq")
+    if op == "in":
+        return _or3(_cmp(v, "eq", x) for x in value)
+    if op == "nin":
+        return _and3(_cmp(v, "ne", x) for x in value)
+    if v is None:
+        return None
+    if op == "eq":
+        return bool(v == value)
+    if op == "ne":
+        return bool(v != value)
+    if op == "contains":
+        return value in v
+    if op == "startsWith":
+        return bool(v.startswith(value))
+    return bool(_ORDERING[op](v, value))
+
+
+def holds(f: Filter | None, row: Row) -> bool | None:
+    if f is None:
+        return True
+    if isinstance(f, Cmp):
+        return _cmp(row[f.column], f.op, f.value)
+    if isinstance(f, And):
+        return _and3(holds(p, row) for p in f.parts)
+    if isinstance(f, Or):
+        return _or3(holds(p, row) for p in f.parts)
+    inner = holds(f.part, row)
+    return None if inner is None else not inner
+
+
+def _null_first(v: Any) -> tuple[bool, Any]:
+    return (v is not None, v)
+
+
+def _by(column: str) -> Callable[[Row], tuple[bool, Any]]:
+    return lambda row: _null_first(row[column])
+
+
+def ordered(rows: list[Row], order: Iterable[OrderKey]) -> list[Row]:
+    result = list(rows)
+    for key in reversed(list(order)):  # stable sorts, last key first
+        result.sort(key=_by(key.column), reverse=key.descending)
+    return result
+
+
+def matching(where: Filter | None) -> list[Row]:
+    return [r for r in ROWS if holds(where, r) is True]
+
+
+def as_tuples(rows: Iterable[Row], columns: tuple[str, ...] = ALL) -> list[tuple[Any, ...]]:
+    return [tuple(r[c] for c in columns) for r in rows]
+
+
+def by_key(where: Filter | None = None) -> list[tuple[Any, ...]]:
+    return as_tuples(ordered(matching(where), [OrderKey("id")]))
+
+
+def distinct(column: str) -> list[Any]:
+    return sorted({r[column] for r in ROWS if r[column] is not None})
+
+
+async def pushdown(connector: Connector, request: Select | Count | Aggregate) -> Any:
+    """Run the request, or skip the test when the connector declines it."""
+    reason = connector.capabilities.decline(request)
+    if reason:
+        pytest.skip(f"{type(connector).__name__} declines {reason}")
+    if isinstance(request, Count):
+        return await connector.count(request)
+    if isinstance(request, Aggregate):
+        return await connector.aggregate(request)
+    return await connector.select(request)
+
+
+def by_id(where: Filter | None) -> Select:
+    return Select(TABLE, ALL, where, (OrderKey("id"),))
+
+
+# ---------------------------------------------------------------- values and filters
+
+_TEXT_OPS = ("eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith")
+_ORDERED_OPS = ("eq", "ne", "in", "nin", "lt", "lte", "gt", "gte")
+_OPS = {ItemType.ID: _TEXT_OPS, ItemType.STRING: _TEXT_OPS, ItemType.BOOLEAN: ("eq", "ne", "in", "nin")}
+
+
+def _filter_cases() -> Iterable[Any]:
+    for col, item_type in COLUMNS.items():
+        values = distinct(col)
+        probe = values[len(values) // 2]
+        for op in _OPS.get(item_type, _ORDERED_OPS):
+            value = {"in": (values[0], probe), "nin": (values[0], probe)}.get(op, probe)
+            if op in ("contains", "startsWith"):
+                value = probe[1:3] if op == "contains" else probe[:3]
+            yield pytest.param(Cmp(col, op, value), id=f"{col}-{op}")
+        yield pytest.param(Cmp(col, "isNull", True), id=f"{col}-isNull")
+        yield pytest.param(Cmp(col, "isNull", False), id=f"{col}-notNull")
+        yield pytest.param(Cmp(col, "in", (None, probe)), id=f"{col}-in-null")
+        yield pytest.param(Cmp(col, "nin", (None, probe)), id=f"{col}-nin-null")
+    yield pytest.param(Cmp("n", "eq", None), id="eq-null")
+    yield pytest.param(Cmp("n", "ne", None), id="ne-null")
+    yield pytest.param(And((Cmp("n", "in", (1, 2, 3, -5)), Cmp("n", "in", (3, -5, 4)))), id="and-same-column")
+    yield pytest.param(And((Cmp("n", "eq", 3), Cmp("n", "eq", 4))), id="contradiction")
+
+
+async def test_rows_round_trip_with_types(connector: Connector) -> None:
+    rows = await pushdown(connector, by_id(None))
+    assert rows == by_key()
+    assert all(type(row) is tuple for row in rows)
+    python_types = {
+        ItemType.ID: str,
+        ItemType.STRING: str,
+        ItemType.INT: int,
+        ItemType.FLOAT: float,
+        ItemType.BOOLEAN: bool,
+        ItemType.DATE: date,
+        ItemType.DATETIME: datetime,
+    }
+    for row in rows:
+        for value, item_type in zip(row, COLUMNS.values(), strict=True):
+            assert value is None or type(value) is python_types[item_type]
+
+
+@pytest.mark.parametrize("where", list(_filter_cases()))
+async def test_filter(connector: Connector, where: Filter) -> None:
+    assert await pushdown(connector, by_id(where)) == by_key(where)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        And((Cmp("n", "gt", 0), Cmp("flag", "eq", True))),
+        Or((Cmp("name", "eq", "ab"), Cmp("n", "lt", -3))),
+        Not(Cmp("n", "gt", 0)),
+        Not(Or((Cmp("flag", "eq", True), Cmp("x", "gt", 1.0)))),
+        And(
+            (
+                Or((Cmp("day", "lt", date(2024, 1, 8)), Cmp("day", "isNull", True))),
+                Not(Cmp("name", "in", ("ab", "alpha"))),
+            )
+        ),
+        Not(And((Cmp("name", "startsWith", "a"), Not(Cmp("at", "gte", datetime(2024, 3, 1, 18)))))),
+        Not(Not(Cmp("x", "ne", 0.0))),
+        Or(()),
+        And(()),
+        Not(Or(())),
+    ],
+    ids=lambda f: repr(f)[:60],
+)
+async def test_boolean_nesting(connector: Connector, where: Filter) -> None:
+    assert await pushdown(connector, by_id(where)) == by_key(where)
+
+
+async def test_in_with_many_values(connector: Connector) -> None:
+    keys = tuple(f"k{i:03d}" for i in range(0, 40, 3)) + tuple(f"missing{i}" for i in range(4_986))
+    assert len(keys) == 5_000
+    assert await pushdown(connector, by_id(Cmp("id", "in", keys))) == by_key(Cmp("id", "in", keys))
+    numbers = Cmp("n", "in", tuple(range(-2_500, 2_500)))
+    assert await pushdown(connector, by_id(numbers)) == by_key(numbers)
+
+
+async def test_empty_in_and_nin(connector: Connector) -> None:
+    assert await pushdown(connector, by_id(Cmp("n", "in", ()))) == []
+    assert await pushdown(connector, by_id(Cmp("n", "nin", ()))) == by_key()
+
+
+@pytest.mark.parametrize(
+    ("op", "needle"),
+    [
+        ("contains", "%"),
+        ("contains", "_"),
+        ("contains", "/"),
+        ("contains", "a_"),
+        ("contains", "%b"),
+        ("startsWith", "a%"),
+        ("startsWith", "a_"),
+        ("startsWith", "%"),
+        ("startsWith", "b_"),
+        ("contains", ""),
+    ],
+)
+async def test_like_patterns_are_literal(connector: Connector, op: str, needle: str) -> None:
+    where = Cmp("name", op, needle)
+    assert await pushdown(connector, by_id(where)) == by_key(where)
+
+
+# ---------------------------------------------------------------- order and pages
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+@pytest.mark.parametrize("column", ALL)
+async def test_order_by_column(connector: Connector, column: str, descending: bool) -> None:
+    order = (OrderKey(column, descending), OrderKey("id"))
+    rows = await pushdown(connector, Select(TABLE, ALL, None, order))
+    assert rows == as_tuples(ordered(ROWS, order))
+    if column != "id":  # NULLs first ascending, last descending
+        nulls = [row[ALL.index(column)] is None for row in rows]
+        assert nulls == sorted(nulls, reverse=not descending)
+
+
+_WALKS = [
+    (OrderKey("id"),),
+    (OrderKey("id", True),),
+    (OrderKey("name"), OrderKey("id")),
+    (OrderKey("n", True), OrderKey("id")),
+    (OrderKey("flag"), OrderKey("day", True), OrderKey("id", True)),
+    (OrderKey("x", True), OrderKey("at"), OrderKey("id")),
+    (OrderKey("name", True), OrderKey("n"), OrderKey("flag", True), OrderKey("id", True)),
+]
+
+
+@pytest.mark.parametrize("page", [1, 7])
+@pytest.mark.parametrize("where", [None, Cmp("n", "nin", (0, 1))], ids=["all", "filtered"])
+@pytest.mark.parametrize("order", _WALKS, ids=lambda o: ",".join(k.column + "-" * k.descending for k in o))
+async def test_keyset_walk(connector: Connector, order: tuple[OrderKey, ...], where: Filter | None, page: int) -> None:
+    positions = [ALL.index(k.column) for k in order]
+    seen: list[tuple[Any, ...]] = []
+    after = None
+    while True:
+        rows = await pushdown(connector, Select(TABLE, ALL, where, order, after, page))
+        seen += rows
+        if len(rows) < page:
+            break
+        after = tuple(rows[-1][p] for p in positions)
+    assert seen == as_tuples(ordered(matching(where), order))  # no gaps, no duplicates, in order
+
+
+async def test_limit(connector: Connector) -> None:
+    assert await pushdown(connector, Select(TABLE, ALL, None, (OrderKey("id"),), None, 5)) == by_key()[:5]
+    assert await pushdown(connector, Select(TABLE, ALL, None, (OrderKey("id"),), None, 0)) == []
+
+
+async def test_selects_requested_columns_in_order(connector: Connector) -> None:
+    columns = ("day", "id", "flag")
+    rows = await pushdown(connector, Select(TABLE, columns, None, (OrderKey("id"),)))
+    assert rows == as_tuples(ordered(ROWS, [OrderKey("id")]), columns)
+
+
+# ---------------------------------------------------------------- count and aggregate
+
+
+@pytest.mark.parametrize("where", [None, Cmp("flag", "eq", True), Cmp("id", "in", ()), Cmp("name", "isNull", True)])
+async def test_count(connector: Connector, where: Filter | None) -> None:
+    assert await pushdown(connector, Count(TABLE, where)) == len(matching(where))
+
+
+@pytest.mark.parametrize("where", [None, Cmp("n", "gte", 0), Cmp("id", "in", ())], ids=["all", "filtered", "none"])
+@pytest.mark.parametrize("group_by", [(), ("flag",), ("name",), ("day",), ("flag", "n"), ("x", "flag")], ids=str)
+async def test_aggregate(connector: Connector, group_by: tuple[str, ...], where: Filter | None) -> None:
+    rows = matching(where)
+    counts = Counter(tuple(r[c] for c in group_by) for r in rows)
+    expected = sorted(counts.items(), key=lambda item: [_null_first(v) for v in item[0]])
+    if not group_by:
+        expected = [((), len(rows))]  # one total row, even when nothing matches
+    assert await pushdown(connector, Aggregate(TABLE, group_by, where)) == expected
+
+
+# ---------------------------------------------------------------- capabilities
+
+_PROBES: list[Select | Count | Aggregate] = [
+    *(by_id(Cmp("name", op, "ab")) for op in _TEXT_OPS),
+    by_id(Cmp("n", "in", (1, 2))),
+    by_id(Cmp("n", "isNull", True)),
+    by_id(Or((Cmp("n", "eq", 1), Cmp("n", "eq", 2)))),
+    by_id(Not(Cmp("n", "eq", 1))),
+    by_id(And((Cmp("n", "eq", 1), Or((Cmp("x", "eq", 0.0),))))),
+    Select(TABLE, ALL, None, (OrderKey("name"), OrderKey("id"))),
+    Select(TABLE, ALL, None, (OrderKey("id", True),)),
+    Count(TABLE, Cmp("n", "eq", 1)),
+    Aggregate(TABLE, ("flag",)),
+]
+
+
+@pytest.mark.parametrize("probe", _PROBES, ids=lambda p: repr(p)[:70])
+async def test_declared_capabilities_are_honoured(connector: Connector, probe: Select | Count | Aggregate) -> None:
+    caps = connector.capabilities
+    reason = caps.decline(probe)
+    ops = {c.op for c in _comparisons(probe.where)}
+    nested = probe.where is not None and any(isinstance(f, Or | Not) for f in _nodes(probe.where))
+    undeclared = (
+        not ops <= caps.filter_ops
+        or (nested and not caps.boolean_filters)
+        or (isinstance(probe, Select) and probe.order != (OrderKey("id"),) and not caps.order_by)
+        or (isinstance(probe, Count) and not caps.count)
+        or (isinstance(probe, Aggregate) and not caps.aggregate)
+    )
+    assert bool(reason) == undeclared
+    run: dict[type, Callable[[Any], Any]] = {
+        Select: connector.select,
+        Count: connector.count,
+        Aggregate: connector.aggregate,
+    }
+    if reason:
+        with pytest.raises(Declined):
+            await run[type(probe)](probe)
+    else:
+        await run[type(probe)](probe)
+
+
+def _nodes(f: Filter) -> Iterable[Filter]:
+    yield f
+    children = f.parts if isinstance(f, And | Or) else (f.part,) if isinstance(f, Not) else ()
+    for child in children:
+        yield from _nodes(child)
+
+
+def _comparisons(f: Filter | None) -> list[Cmp]:
+    return [] if f is None else [n for n in _nodes(f) if isinstance(n, Cmp)]
+
+
+async def test_undeclared_column_is_refused(connector: Connector) -> None:
+    with pytest.raises(ValueError, match="nope"):
+        await connector.select(Select(TABLE, ("id", "nope"), None, (OrderKey("id"),)))
+
+
+# ---------------------------------------------------------------- availability
+
+
+async def test_ping(connector: Connector) -> None:
+    await connector.ping()
+
+
+def _assert_discreet(error: SourceUnavailable, *secrets: str) -> None:
+    for secret in ("127.0.0.1", "secret", "SELECT", "select", *secrets):
+        assert secret not in str(error), str(error)
+
+
+async def test_missing_table_is_unavailable(connector: Connector) -> None:
+    missing = TableRef("no_such_table", "id", COLUMNS)
+    with pytest.raises(SourceUnavailable) as info:
+        await connector.select(Select(missing, ("id",), None, (OrderKey("id"),)))
+    _assert_discreet(info.value, "no_such_table")
+
+
+async def test_source_down_fails_fast(
+    target: Target, connect: Callable[[str, float], Connector], tmp_path: Path
+) -> None:
+    port = free_port()
+    down = connect(unreachable(target.kind, port, tmp_path), 3.0)
+    for attempt in (down.ping(), down.select(Select(TABLE, ("id",), None, (OrderKey("id"),)))):
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailable) as info:
+            await attempt
+        assert time.monotonic() - started < 1.0
+        _assert_discreet(info.value, str(port))
+
+
+async def test_silent_source_times_out(
+    target: Target, connect: Callable[[str, float], Connector], tmp_path: Path
+) -> None:
+    if target.kind == "sqlite":
+        pytest.skip("SQLite runs in-process: there is no server to fall silent")
+    with silent_port() as port:  # accepts connections, never answers
+        silent = connect(unreachable(target.kind, port, tmp_path), 0.5)
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailable) as info:
+            await silent.ping()
+        assert time.monotonic() - started < 1.5
+        _assert_discreet(info.value, str(port))
+
+
+async def test_blocked_statement_times_out(target: Target, connect: Callable[[str, float], Connector]) -> None:
+    slow = connect(target.url, 0.5)
+    await slow.ping()  # connected before the table is locked
+    async with hold_lock(target):
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailable) as info:
+            await slow.select(Select(TABLE, ("id",), None, (OrderKey("id"),)))
+        assert time.monotonic() - started < 1.5
+    _assert_discreet(info.value)
+    # and the connector recovers once the lock is gone
+    rows = await slow.select(Select(TABLE, ("id",), None, (OrderKey("id"),)))
+    assert rows == as_tuples(ordered(ROWS, [OrderKey("id")]), ("id",))
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        ("sql", {"pool_size": 0}, "option 'pool_size' must be a positive integer"),
+        ("sql", {"pool_size": "many"}, "option 'pool_size' must be a positive integer"),
+        ("sql", {"statement_timeout": -1}, "option 'statement_timeout' must be a positive number"),
+        ("sql", {"timeout": 3}, "unknown option 'timeout' for sql sources"),
+        ("http", {"pool_size": 3}, "unknown option 'pool_size' for http sources"),
+        ("ftp", {}, "unknown kind 'ftp'"),
+    ],
+)
+def test_open_connector_names_the_bad_option(kind: str, options: dict[str, object], message: str) -> None:
+    source = Source("credit_api", "credit", kind, "sqlite:///unused.db", options)
+    with pytest.raises(ValueError, match=f"source 'credit_api': {message}"):
+        open_connector(source)
+
+
+# ---------------------------------------------------------------- the reference JSON API
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        ("nope/search", {"fields": []}, 404, "unknown collection 'nope'"),
+        ("items/search", {"fields": ["id", "secret"]}, 400, "unknown field 'secret'"),
+        ("items/search", {"fields": ["id"], "where": {"n": {"gt": 1}}}, 400, "unknown operator 'gt' on 'n'"),
+        ("items/search", {"fields": ["id"], "where": {"nope": {"eq": 1}}}, 400, "unknown field 'nope'"),
+        ("items/search", {"fields": ["id"], "where": {"day": {"eq": "soon"}}}, 400, "'day' needs an ISO 8601 date"),
+        ("items/search", {"fields": ["id"], "limit": -1}, 400, "'limit' must be a non-negative integer"),
+        ("items/search", {"fields": ["id"], "order": "name"}, 400, "unknown key 'order'"),
+        ("items/search", [1], 400, "the body must be a JSON object"),
+    ],
+)
+def test_reference_api_rejects_bad_requests(
+    http_target: Target, path: str, body: object, status: int, message: str
+) -> None:
+    response = httpx.post(f"{http_target.url}/{path}", json=body)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_reference_api_answers_the_documented_shape(http_target: Target) -> None:
+    body = {"fields": ["id", "flag", "at"], "where": {"n": {"in": [1, 2]}}, "after": "k003", "limit": 2, "count": True}
+    answer = httpx.post(f"{http_target.url}/items/search", json=body).json()
+    rows = [r for r in ordered(ROWS, [OrderKey("id")]) if r["n"] in (1, 2)]
+    assert answer["total"] == len(rows)
+    after = [r for r in rows if r["id"] > "k003"][:2]
+    assert answer["items"] == [{"id": r["id"], "flag": r["flag"], "at": r["at"] and r["at"].isoformat()} for r in after]
+    assert httpx.get(f"{http_target.url}/health").json() == {"status": "ok"}

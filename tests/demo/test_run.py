@@ -1,0 +1,90 @@
+"""`govshare demo` end to end: a real process, and every curl command it prints answers."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.services import free_port
+
+
+def _request(command: str) -> httpx.Response:
+    """Run one printed curl command with httpx (same URL, headers and body)."""
+    words = shlex.split(command)
+    url = words[2]
+    headers = dict(w.split(": ", 1) for p, w in itertools.pairwise(words) if p == "-H")
+    body = words[words.index("--data") + 1]
+    return httpx.post(url, content=body.encode(), headers=headers, timeout=30)
+
+
+def _wait_for(server: subprocess.Popen[str], log: Path) -> str:
+    deadline = time.monotonic() + 120
+    while "press Ctrl+C to stop" not in log.read_text(encoding="utf-8"):
+        assert server.poll() is None, log.read_text(encoding="utf-8")
+        assert time.monotonic() < deadline, "the demo did not start in time"
+        time.sleep(0.2)
+    return log.read_text(encoding="utf-8")
+
+
+def test_demo_answers_its_printed_examples(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "demo.out"
+    env = {**os.environ, "GOVSHARE_DATA_DIR": str(tmp_path / "platform")}
+    with log.open("w", encoding="utf-8") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "govshare.cli",
+                "demo",
+                "--dir",
+                str(tmp_path / "world"),
+                "--persons",
+                "300",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            printed = _wait_for(server, log)
+            commands = [line for line in printed.splitlines() if line.startswith("curl ")]
+            answers: list[dict[str, Any]] = [_request(c).json() for c in commands]
+            # The GraphiQL link carries the market token and purpose for the browser.
+            assert re.search(rf"http://127.0.0.1:{port}/graphql\?headers=%7B", printed)
+        finally:
+            server.terminate()
+            server.wait(20)
+    assert len(commands) == 7
+    lookup, join, aggregate, provider, masked, ungranted, verified = answers
+    for answer in (lookup, join, aggregate, provider, verified):
+        assert "errors" not in answer, json.dumps(answer, ensure_ascii=False)
+    assert lookup["data"]["person"]["licenses"]
+    assert join["data"]["legalEntities"]["nodes"]
+    assert aggregate["data"]["peopleAggregate"]["count"] == 300
+    phone = provider["data"]["person"]["phone"]
+    assert re.fullmatch(r"1\d{10}", phone)
+    # market: the phone masked, the criminal record withheld with its legal basis
+    assert masked["data"]["person"]["phone"] == phone[:3] + "****" + phone[-4:]
+    [withheld] = masked["errors"]
+    assert withheld["path"] == ["person", "criminalRecord"] and withheld["extensions"]["legalBasis"]
+    # hrss: no grant, so the phone is FORBIDDEN too, with how to apply
+    assert ungranted["data"]["person"]["phone"] is None
+    assert {e["extensions"]["item"]: e["extensions"]["code"] for e in ungranted["errors"]} == {
+        "phone": "FORBIDDEN",
+        "criminalRecord": "FORBIDDEN",
+    }
+    assert verified["data"]["personVerify"] == {"found": True, "matched": True, "mismatched": []}
