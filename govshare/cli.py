@@ -10,6 +10,7 @@ from pathlib import Path
 from govshare.catalog import CatalogError, load_catalog
 from govshare.catalog.check import check_main
 from govshare.catalog.model import Catalog
+from govshare.policies import cli as grant_cli
 from govshare.settings import SettingsError, load_settings
 
 
@@ -108,6 +109,8 @@ def parser() -> argparse.ArgumentParser:
     issue.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d")
     issue.add_argument("--catalog", metavar="FILE", help="check that the department exists in this catalog")
     issue.set_defaults(run=cmd_token_issue)
+
+    grant_cli.add_parser(commands)
     return root
 
 
@@ -115,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (CommandError, SettingsError) as exc:
+    except (CommandError, SettingsError, grant_cli.GrantCommandError) as exc:
         print(f"govshare: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
