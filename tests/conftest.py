@@ -1,3 +1,4 @@
-"""Root test configuration: the database service fixtures live in tests/services.py."""
+"""Root test configuration: database services (tests/services.py) and the Testville world
+(tests/testville.py) are fixtures for every test folder."""
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.services", "tests.testville"]

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 Resolver = Callable[..., Awaitable[Any]]
 DEFAULT_PAGE = 50
+# Connection fields that need the page's rows (totalCount alone does not).
+ROW_FIELDS = frozenset({"nodes", "edges", "pageInfo"})
 
 
 def _selection(info: Info) -> Selection:
@@ -101,7 +103,7 @@ def connection(resource: Resource) -> Resolver:
             )
             select = Select(table, columns_of(resource, names), where, order_keys(resource, order), start, first + 1)
             rows, total = await asyncio.gather(
-                ctx.select(resource, select),
+                ctx.select(resource, select) if plan.fields & ROW_FIELDS else _rows_not_asked(),
                 ctx.count(resource, Count(table, where)) if plan.total_count else _none(),
             )
         except GovshareError as exc:
@@ -128,6 +130,10 @@ def connection(resource: Resource) -> Resolver:
 
 async def _none() -> None:
     return None
+
+
+async def _rows_not_asked() -> list[tuple[Any, ...]]:
+    return []
 
 
 def aggregate(resource: Resource) -> Resolver:

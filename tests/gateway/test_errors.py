@@ -11,7 +11,7 @@ import pytest
 from govshare.app import close_runtime
 from govshare.catalog import parse_catalog
 from tests import world
-from tests.gateway.conftest import City, Client, open_client
+from tests.testville import City, Client, open_client
 
 
 async def test_reading_data_needs_a_known_purpose(client: Client) -> None:

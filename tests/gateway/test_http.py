@@ -18,7 +18,7 @@ from govshare.auth import issue_token
 from govshare.catalog import parse_catalog
 from govshare.settings import Settings
 from tests import world
-from tests.gateway.conftest import City
+from tests.testville import City
 from tests.services import free_port, serve_app
 
 QUERY = '{ resident(residentId: "r00003") { fullName vehicles { plate owner { residentId } } } }'

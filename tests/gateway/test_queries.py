@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.conftest import City, Client
+from tests.testville import City, Client
 
 ROW = "residentId fullName district birthDate score income married note"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govshare.catalog.names import GENERATED_TYPES, RESERVED_TYPES
-from tests.gateway.conftest import City
+from tests.testville import City
 
 
 def test_every_type_is_reserved_or_generated_from_a_resource(city: City) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.gateway.conftest import RESIDENTS, Client
+from tests.testville import RESIDENTS, Client
 
 THREE_LEVELS = """{ residents(first: 1000%s) { %s nodes { fullName vehicles { brand inspections { year } } } } }"""
 
