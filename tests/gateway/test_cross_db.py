@@ -11,8 +11,8 @@ import pytest
 from govshare.app import close_runtime
 from govshare.catalog import parse_catalog
 from tests import world
-from tests.testville import City, Client, open_client
 from tests.services import run_async
+from tests.testville import City, Client, open_client
 
 QUERIES = [
     # filters of every type, with ordering by several items and NULLs on both ends

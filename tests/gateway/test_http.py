@@ -18,8 +18,8 @@ from govshare.auth import issue_token
 from govshare.catalog import parse_catalog
 from govshare.settings import Settings
 from tests import world
-from tests.testville import City
 from tests.services import free_port, serve_app
+from tests.testville import City
 
 QUERY = '{ resident(residentId: "r00003") { fullName vehicles { plate owner { residentId } } } }'
 
