@@ -50,26 +50,14 @@ def _python_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def _keyword_field(name: str) -> Any:
-    def read(root: Any) -> Any:
-        return root.get(name)
-
-    return read
-
-
 def object_type(ns: Namespace, catalog: Catalog, resource: Resource) -> type:
     annotations: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     for item in resource.items.values():
         attr = _python_name(item.name)
         annotations[attr] = f"Optional[Scalar_{item.type.value}]"
-        description = item_description(catalog, resource, item)
-        resolver = _keyword_field(item.name) if attr != item.name else None
-        attrs[attr] = (
-            strawberry.field(name=item.name, description=description, resolver=resolver)
-            if resolver
-            else strawberry.field(name=item.name, description=description)
-        )
+        # Read by build.read_row_field under the GraphQL name, whatever the Python name.
+        attrs[attr] = strawberry.field(name=item.name, description=item_description(catalog, resource, item))
     for relation in resource.relations.values():
         attr = _python_name(relation.name)
         target = relation.target
