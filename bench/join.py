@@ -62,9 +62,7 @@ def scenarios(gateway: Gateway, engines: dict[str, AsyncEngine]) -> list[Scenari
     async def raw_two_levels() -> list[dict[str, Any]]:
         async with police.connect() as conn:
             people = _dicts(
-                await conn.execute(
-                    text(f"SELECT {', '.join(person_cols)} FROM person ORDER BY id_number LIMIT 1000")
-                ),
+                await conn.execute(text(f"SELECT {', '.join(person_cols)} FROM person ORDER BY id_number LIMIT 1000")),
                 person_cols,
             )
         by_holder = await licenses_of([p["id_number"] for p in people], license_cols)
@@ -124,4 +122,3 @@ def scenarios(gateway: Gateway, engines: dict[str, AsyncEngine]) -> list[Scenari
             lambda: count_statements(THREE_LEVELS),
         ),
     ]
-

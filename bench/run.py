@@ -20,14 +20,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.join import scenarios  # noqa: E402
-from bench.policy_cost import policy_cost  # noqa: E402
-from govshare.app import close_runtime, open_runtime  # noqa: E402
-from govshare.catalog import load_catalog  # noqa: E402
-from govshare.demo.world import generate_world  # noqa: E402
-from govshare.gateway.executor import Gateway  # noqa: E402
-from govshare.schema.build import build_schema  # noqa: E402
-from govshare.settings import Settings  # noqa: E402
+from bench.join import scenarios
+from bench.policy_cost import policy_cost
+from govshare.app import close_runtime, open_runtime
+from govshare.catalog import load_catalog
+from govshare.demo.world import generate_world
+from govshare.gateway.executor import Gateway
+from govshare.schema.build import build_schema
+from govshare.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,7 +38,9 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def interleaved(a: Callable[[], Awaitable[Any]], b: Callable[[], Awaitable[Any]], reps: int) -> tuple[float, float]:
+async def interleaved(
+    a: Callable[[], Awaitable[Any]], b: Callable[[], Awaitable[Any]], reps: int
+) -> tuple[float, float]:
     """Medians (ms) of a and b, run alternately after one warm-up each."""
     await a()
     await b()
