@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,4 +75,56 @@ grants = Table(
     Column("policy_version", Integer, ForeignKey("policy_versions.id"), nullable=True),
     Index("ix_grants_department", "department"),
     Index("ix_grants_resource", "resource"),
+)
+
+
+# The audit log (migration 0002): append-only, enforced by triggers in the database.
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("department", String(64), nullable=True),
+    Column("user", String(128), nullable=True),
+    Column("roles", JSON, nullable=False),
+    Column("purpose", String(64), nullable=True),
+    Column("client", String(64), nullable=True),
+    Column("operation_name", String(256), nullable=True),
+    Column("query", Text, nullable=True),
+    Column("variables", JSON, nullable=True),
+    Column("policy_version", Integer, nullable=True),
+    Column("decisions", JSON, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("error_codes", JSON, nullable=False),
+    Column("result_sha256", String(64), nullable=True),
+    Column("duration_ms", Float, nullable=False),
+    Column("detail", JSON, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_records_recorded_at", "recorded_at"),
+    Index("ix_audit_records_department", "department"),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("head_seq", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("signature", String(64), nullable=False),
+)
+
+audit_control = Table(
+    "audit_control",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("head_seq", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("anchor_seq", Integer, nullable=False),
+    Column("anchor_hash", String(64), nullable=False),
+    Column("purge_before", DateTime(timezone=True), nullable=True),
 )
