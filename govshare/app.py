@@ -5,94 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from strawberry.http.ides import get_graphql_ide_html
 
-from govshare.auth import TokenError, verify_token
+from govshare.audit.log import AuditLog, checkpoint_key
+from govshare.auth import signing_key
 from govshare.catalog.model import Catalog
 from govshare.connectors import open_connector
 from govshare.connectors.base import Connector, SourceUnavailable
-from govshare.errors import BAD_USER_INPUT, UNAUTHENTICATED
-from govshare.gateway.executor import Gateway, GraphQLRequest
+from govshare.gateway.executor import Gateway
+from govshare.gateway.http import JSONResponse, graphql
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from govshare.store.database import store_engine
-
-
-class JSONResponse(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
-
-def _error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
-
-
-async def graphql(request: Request) -> Response:
-    if request.method == "GET" and "query" not in request.query_params:
-        if "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(get_graphql_ide_html())
-        return _error(400, BAD_USER_INPUT, "GET /graphql needs a 'query' parameter")
-    parsed = await _read_request(request, request.app.state.settings)
-    if isinstance(parsed, Response):
-        return parsed
-    gateway: Gateway = request.app.state.gateway
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return _error(
-            401,
-            UNAUTHENTICATED,
-            "Send 'Authorization: Bearer <token>'; issue a token with `govshare token issue`",
-            **{"WWW-Authenticate": "Bearer"},
-        )
-    try:
-        caller = verify_token(request.app.state.settings, token.strip(), gateway.runtime.catalog)
-    except TokenError as exc:
-        return _error(401, UNAUTHENTICATED, str(exc), **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    purpose = request.headers.get("x-purpose") or None
-    outcome = await gateway.run(parsed, caller, purpose, allow_mutations=request.method == "POST")
-    return JSONResponse(outcome.body, 200 if "data" in outcome.body else 400)
-
-
-async def _read_request(request: Request, settings: Settings) -> GraphQLRequest | Response:
-    limit = settings.max_body_bytes
-    if int(request.headers.get("content-length") or 0) > limit:
-        return _error(413, BAD_USER_INPUT, f"The request body exceeds {limit} bytes")
-    if request.method == "GET":
-        params: dict[str, Any] = dict(request.query_params)
-        if params.get("variables"):
-            try:
-                params["variables"] = orjson.loads(params["variables"])
-            except orjson.JSONDecodeError:
-                return _error(400, BAD_USER_INPUT, "The 'variables' parameter is not valid JSON")
-    else:
-        body = await request.body()
-        if len(body) > limit:
-            return _error(413, BAD_USER_INPUT, f"The request body exceeds {limit} bytes")
-        try:
-            params = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return _error(400, BAD_USER_INPUT, f"The request body is not valid JSON: {exc}")
-    if not isinstance(params, dict) or not isinstance(params.get("query"), str):
-        return _error(400, BAD_USER_INPUT, "The request needs a 'query' string")
-    variables = params.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        return _error(400, BAD_USER_INPUT, "'variables' must be a JSON object")
-    name = params.get("operationName")
-    if name is not None and not isinstance(name, str):
-        return _error(400, BAD_USER_INPUT, "'operationName' must be a string")
-    return GraphQLRequest(params["query"], variables, name)
 
 
 async def healthz(_request: Request) -> Response:
@@ -120,8 +50,10 @@ async def readyz(request: Request) -> Response:
 
 async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = True) -> Runtime:
     """Connect to the platform database and every source; the policy version in force is loaded."""
-    policies = PolicyStore(store_engine(settings.effective_store_url), catalog, settings.policy_poll)
-    runtime = Runtime(catalog, settings, {}, policies)
+    engine = store_engine(settings.effective_store_url)
+    policies = PolicyStore(engine, catalog, settings.policy_poll)
+    audit = AuditLog(engine, checkpoint_key(signing_key(settings)), checkpoint_every=settings.audit_checkpoint_every)
+    runtime = Runtime(catalog, settings, {}, policies, audit)
     try:
         await policies.start(poll=poll)
         for name, source in catalog.sources.items():
@@ -133,6 +65,7 @@ async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = Tru
 
 
 async def close_runtime(runtime: Runtime) -> None:
+    await runtime.audit.close()
     await runtime.policies.close()
     await asyncio.gather(*(c.close() for c in runtime.connectors.values()), return_exceptions=True)
     await runtime.policies.engine.dispose()

@@ -31,6 +31,8 @@ class Settings:
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
+    audit_checkpoint_every: int = 1000  # records between signed checkpoints
+    audit_retention_days: int = 365  # R10: at least one year
 
     @property
     def effective_store_url(self) -> str:
@@ -72,7 +74,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             raise SettingsError(f"{_ENV_NAMES[f.name]}={raw!r} is not a valid {kind.__name__}") from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)  # type: ignore[arg-type]
-    for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "page_cap"):
+    for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "page_cap", "audit_checkpoint_every"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{_ENV_NAMES[name]} must be at least 1")
+    if settings.audit_retention_days < 365:
+        raise SettingsError(
+            f"GOVSHARE_AUDIT_RETENTION_DAYS={settings.audit_retention_days} is refused: "
+            "audit records are kept at least 365 days (R10)"
+        )
     return settings

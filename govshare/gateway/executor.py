@@ -7,6 +7,7 @@ the resolvers fetch whole levels, so nothing here runs per row.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import uuid
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from graphql import (
 
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
 from govshare.gateway.limits import check_limits
+from govshare.policies.engine import Policy
 from govshare.resolvers.context import Caller, RequestContext, Runtime
 from govshare.schema.build import BuiltSchema
 
@@ -46,6 +48,18 @@ class Outcome:
     body: dict[str, Any]
     context: RequestContext | None
     codes: list[str] = field(default_factory=list)
+    kind: str = "query"  # the operation type (query | mutation)
+    operation_name: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """answered, partial (some fields failed), failed (nothing answered) or rejected (not run)."""
+        if "data" not in self.body:
+            return "rejected"
+        if not self.codes:
+            return "answered"
+        data = self.body["data"]
+        return "partial" if data and any(v is not None for v in data.values()) else "failed"
 
 
 class _Cache:
@@ -94,8 +108,16 @@ class Gateway:
         return prepared
 
     async def run(
-        self, request: GraphQLRequest, caller: Caller, purpose: str | None, *, allow_mutations: bool = True
+        self,
+        request: GraphQLRequest,
+        caller: Caller,
+        purpose: str | None,
+        *,
+        allow_mutations: bool = True,
+        policy: Policy | None = None,
+        today: datetime.date | None = None,
     ) -> Outcome:
+        """Execute one operation; ``policy`` and ``today`` replace the present ones for a replay."""
         document, errors = self.prepare(request.query)
         if document is None:
             return self._outcome(ExecutionResult(None, errors), None)
@@ -104,8 +126,8 @@ class Gateway:
         if kind is OperationType.SUBSCRIPTION or (kind is OperationType.MUTATION and not allow_mutations):
             how = "are not served" if kind is OperationType.SUBSCRIPTION else "need POST"
             error = GraphQLError(f"{kind.value} operations {how} here", extensions={"code": BAD_USER_INPUT})
-            return self._outcome(ExecutionResult(None, [error]), None)
-        context = RequestContext(self.runtime, caller, purpose)
+            return self._outcome(ExecutionResult(None, [error]), None, kind.value)
+        context = RequestContext(self.runtime, caller, purpose, policy, today, self)
         timeout = self.runtime.settings.request_timeout
         try:
             result = execute(
@@ -120,16 +142,19 @@ class Gateway:
         except TimeoutError:
             error = GraphQLError(f"The request took longer than {timeout:g} s", extensions={"code": TIMEOUT})
             result = ExecutionResult(None, [error])
-        return self._outcome(result, context)
+        name = operation.name.value if operation is not None and operation.name else request.operation_name
+        return self._outcome(result, context, kind.value, name)
 
-    def _outcome(self, result: ExecutionResult, context: RequestContext | None) -> Outcome:
+    def _outcome(
+        self, result: ExecutionResult, context: RequestContext | None, kind: str = "query", name: str | None = None
+    ) -> Outcome:
         body: dict[str, Any] = {}
         if result.data is not None or not result.errors or context is not None:
             body["data"] = result.data  # absent only when the request failed before execution
         errors = [_format(e) for e in result.errors or ()]
         if errors:
             body["errors"] = errors
-        return Outcome(body, context, [e["extensions"]["code"] for e in errors])
+        return Outcome(body, context, [e["extensions"]["code"] for e in errors], kind, name)
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
 
 from govshare import clock
+from govshare.audit.log import AuditLog
 from govshare.catalog.model import Catalog, Resource
 from govshare.connectors.base import (
     Aggregate,
@@ -24,6 +26,9 @@ from govshare.policies.engine import Policy
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.access import Access
 from govshare.settings import Settings
+
+if TYPE_CHECKING:
+    from govshare.gateway.executor import Gateway
 
 T = TypeVar("T")
 
@@ -43,6 +48,7 @@ class Runtime:
     settings: Settings
     connectors: dict[str, Connector]
     policies: PolicyStore
+    audit: AuditLog
     tables: dict[str, TableRef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,22 +71,32 @@ class RequestContext:
     runtime: Runtime
     caller: Caller
     purpose: str | None = None
-    # The policy version in force when the request started decides all of it.
-    policy: Policy = field(init=False)
+    # The policy version in force when the request started decides all of it (a replay
+    # passes the recorded version and day instead).
+    policy: Policy | None = None
+    today: datetime.date | None = None
+    gateway: Gateway | None = None  # the executor running this request (replays run through it too)
     stats: dict[str, SourceStats] = field(default_factory=dict)
     loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
     _access: Access | None = None
 
     def __post_init__(self) -> None:
-        self.policy = self.runtime.policies.current
+        if self.policy is None:
+            self.policy = self.runtime.policies.current
 
     def access(self) -> Access:
         """The caller's rights for this request's purpose (which must be valid, R7)."""
         if self._access is None:
-            self._access = Access(
-                self.catalog, self.policy, self.caller.department, self.require_purpose(), clock.today()
-            )
+            assert self.policy is not None
+            today = self.today or clock.today()
+            self._access = Access(self.catalog, self.policy, self.caller.department, self.require_purpose(), today)
         return self._access
+
+    def decisions(self) -> list[list[str]]:
+        """[resource, item, effect, basis] for every item this request decided."""
+        if self._access is None:
+            return []
+        return [[r, i, d.effect, d.basis] for (r, i), d in sorted(self._access.decisions.items())]
 
     @property
     def catalog(self) -> Catalog:

@@ -24,6 +24,7 @@ from govshare.errors import FieldError
 from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
+from govshare.schema.audit import audit_fields
 from govshare.schema.grants import Mutation, resolve_grants
 from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
@@ -152,6 +153,7 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
     return {
         "catalog": strawberry.field(resolver=resolve_catalog, description="The shared resource catalog."),
         "me": strawberry.field(resolver=resolve_me, description="The calling department and user."),
+        **audit_fields(),
         "grants": strawberry.field(
             resolver=resolve_grants,
             description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -95,6 +96,7 @@ audit_records = Table(
     Column("variables", JSON, nullable=True),
     Column("policy_version", Integer, nullable=True),
     Column("decisions", JSON, nullable=False),
+    Column("touched", Text, nullable=False),
     Column("sources", JSON, nullable=False),
     Column("outcome", String(24), nullable=False),
     Column("error_codes", JSON, nullable=False),
@@ -127,4 +129,98 @@ audit_control = Table(
     Column("anchor_seq", Integer, nullable=False),
     Column("anchor_hash", String(64), nullable=False),
     Column("purge_before", DateTime(timezone=True), nullable=True),
+)
+
+
+# Sharing workflows (migration 0003). Items, purposes and scopes are stored as the caller
+# wrote them; grants made by an approval or a coordination decision are linked by grant_id.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("department", String(64), nullable=False),  # the applicant
+    Column("resource", String(128), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("scope", JSON, nullable=True),
+    Column("valid_until", Date, nullable=True),
+    # submitted | approved | rejected | withdrawn; "overdue" is derived, never stored
+    Column("state", String(16), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", String(200), nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("deadline_provisional", Boolean, nullable=False),
+    Column("deadline_basis", Text, nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("answered_by", String(200), nullable=True),
+    Column("reason", Text, nullable=True),  # the rejection's reason or the approval's note
+    Column("working_days_taken", Integer, nullable=True),
+    Column("late", Boolean, nullable=True),
+    Column("grant_id", Integer, ForeignKey("grants.id"), nullable=True),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Column("withdrawn_by", String(200), nullable=True),
+    Column("withdraw_reason", Text, nullable=True),
+    Index("ix_applications_department", "department"),
+    Index("ix_applications_resource_state", "resource", "state"),
+    Index("ix_applications_state_deadline", "state", "deadline"),
+)
+
+coordinations = Table(
+    "coordinations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("department", String(64), nullable=False),  # the requesting department
+    Column("resource", String(128), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("scope", JSON, nullable=True),
+    Column("valid_until", Date, nullable=True),
+    Column("application_id", Integer, ForeignKey("applications.id"), nullable=True, unique=True),
+    Column("state", String(16), nullable=False),  # open | granted | refused
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("reasoning", Text, nullable=True),
+    Column("grant_id", Integer, ForeignKey("grants.id"), nullable=True),
+    Index("ix_coordinations_state", "state"),
+    Index("ix_coordinations_department", "department"),
+)
+
+data_issues = Table(
+    "data_issues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("department", String(64), nullable=False),  # the reporting department
+    Column("resource", String(128), nullable=False),
+    Column("record_key", String(256), nullable=False),
+    Column("item", String(128), nullable=True),
+    Column("description", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # open | corrected | not_an_error
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_by", String(200), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("answered_by", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("working_days_taken", Integer, nullable=True),
+    Index("ix_data_issues_resource_state", "resource", "state"),
+    Index("ix_data_issues_department", "department"),
+)
+
+# Every workflow step, kept so that the steps can be carried into the audit log.
+workflow_events = Table(
+    "workflow_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("action", String(48), nullable=False),  # e.g. application.approved
+    Column("target", String(16), nullable=False),  # application | coordination | data_issue
+    Column("target_id", Integer, nullable=False),
+    Column("details", JSON, nullable=False),
+    Index("ix_workflow_events_target", "target", "target_id"),
 )

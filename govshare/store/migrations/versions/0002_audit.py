@@ -64,6 +64,8 @@ def upgrade() -> None:
         sa.Column("variables", sa.JSON, nullable=True),
         sa.Column("policy_version", sa.Integer, nullable=True),
         sa.Column("decisions", sa.JSON, nullable=False),
+        # " Resource.item=effect " tokens: filters by resource, item and decision on every database
+        sa.Column("touched", sa.Text, nullable=False),
         sa.Column("sources", sa.JSON, nullable=False),
         sa.Column("outcome", sa.String(24), nullable=False),
         sa.Column("error_codes", sa.JSON, nullable=False),

@@ -1,0 +1,77 @@
+"""An audit record and its place in the hash chain.
+
+The hash of a record covers its canonical content (sorted-key JSON of every
+field but the hash itself) and the previous record's hash, so changing,
+removing, inserting or reordering any record breaks the chain after it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64
+OUTCOMES = ("answered", "partial", "failed", "rejected", "malformed", "unauthenticated", "unavailable")
+
+
+@dataclass(slots=True)
+class AuditRecord:
+    """What one operation was, as it is kept. ``seq``, times and hashes are set by the log."""
+
+    kind: str  # query | mutation | replay | cli
+    outcome: str
+    department: str | None = None
+    user: str | None = None
+    roles: list[str] = field(default_factory=list)
+    purpose: str | None = None
+    client: str | None = None
+    operation_name: str | None = None
+    query: str | None = None
+    variables: dict[str, Any] | None = None
+    policy_version: int | None = None
+    # [resource, item, effect, basis] for every item the operation touched
+    decisions: list[list[str]] = field(default_factory=list)
+    # source → {"statements": n, "rows": n}
+    sources: dict[str, dict[str, int]] = field(default_factory=dict)
+    error_codes: list[str] = field(default_factory=list)
+    result_sha256: str | None = None
+    duration_ms: float = 0.0
+    detail: dict[str, Any] | None = None
+    seq: int = 0
+    recorded_at: datetime.datetime | None = None
+    prev_hash: str = ""
+    hash: str = ""
+
+    @property
+    def touched(self) -> str:
+        return "".join(f" {resource}.{item}={effect}" for resource, item, effect, *_ in self.decisions) + " "
+
+    def canonical(self) -> bytes:
+        content = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "hash"}
+        if self.recorded_at is not None:
+            content["recorded_at"] = _utc_iso(self.recorded_at)
+        content["duration_ms"] = round(self.duration_ms, 3)
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+
+    def chained_hash(self) -> str:
+        return hashlib.sha256(self.prev_hash.encode() + b"\n" + self.canonical()).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["recorded_at"] = _utc_iso(self.recorded_at) if self.recorded_at else None
+        return data
+
+
+def _utc_iso(moment: datetime.datetime) -> str:
+    # Databases hand back naive or aware datetimes; the chain hashes one spelling.
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return aware.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def result_digest(data: Any) -> str:
+    """SHA-256 of the canonical JSON of a response's ``data``."""
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()

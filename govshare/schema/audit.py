@@ -1,0 +1,194 @@
+"""The auditor's GraphQL interface (role ``auditor``): list, show, verify and replay records."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from govshare.audit.read import AuditFilter, get_record, list_records
+from govshare.audit.record import AuditRecord
+from govshare.audit.replay import replay
+from govshare.audit.verify import verify_log
+from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.resolvers.context import RequestContext
+
+
+@strawberry.type(description="One decision an operation relied on.")
+class AuditDecision:
+    resource: str
+    item: str
+    effect: str
+    basis: str = strawberry.field(description="provider | unconditional | grant:<id> | none")
+
+
+@strawberry.type(name="AuditRecord", description="One operation as the audit log keeps it.")
+class AuditRecordInfo:
+    seq: int
+    recordedAt: datetime.datetime
+    kind: str
+    outcome: str
+    department: str | None
+    user: str | None
+    roles: list[str]
+    purpose: str | None
+    client: str | None
+    operationName: str | None
+    query: str | None
+    variables: JSON | None
+    policyVersion: int | None
+    decisions: list[AuditDecision]
+    sources: JSON
+    errorCodes: list[str]
+    resultSha256: str | None
+    durationMs: float
+    detail: JSON | None
+    prevHash: str
+    hash: str
+
+
+@strawberry.type(description="A page of audit records, newest first.")
+class AuditRecordPage:
+    nodes: list[AuditRecordInfo]
+    endCursor: str | None
+    hasNextPage: bool
+
+
+@strawberry.input(description="Records matching every given condition.")
+class AuditRecordFilter:
+    department: str | None = None
+    user: str | None = None
+    resource: str | None = None
+    item: str | None = None
+    decision: str | None = strawberry.field(default=None, description="allow | mask | verify | deny")
+    outcome: str | None = None
+    purpose: str | None = None
+    kind: str | None = None
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+
+
+@strawberry.type(description="A decision that differs between the recorded policy and today's.")
+class AuditDecisionChange:
+    resource: str
+    item: str
+    then: str
+    now: str
+
+
+@strawberry.type(description="A recorded query run again under the recorded policy and under today's.")
+class AuditReplay:
+    seq: int
+    policyVersionThen: int | None
+    policyVersionNow: int
+    decisionsThen: list[AuditDecision]
+    decisionsNow: list[AuditDecision]
+    changed: list[AuditDecisionChange]
+    recordedResultSha256: str | None
+    resultSha256Then: str | None
+    resultSha256Now: str | None
+    resultReproduced: bool = strawberry.field(
+        description="The recorded result hash reproduces under the recorded policy"
+    )
+
+
+@strawberry.type(description="The result of checking the whole log.")
+class AuditVerification:
+    ok: bool
+    records: int
+    checkpoints: int
+    badSeq: int | None
+    problem: str | None
+
+
+def _auditor(info: strawberry.Info) -> RequestContext:
+    ctx: RequestContext = info.context
+    if "auditor" not in ctx.caller.roles:
+        raise GovshareError(FORBIDDEN, "the audit log is open to the role 'auditor' only")
+    return ctx
+
+
+def _decisions(rows: list[list[str]]) -> list[AuditDecision]:
+    return [AuditDecision(resource=r[0], item=r[1], effect=r[2], basis=r[3] if len(r) > 3 else "") for r in rows]
+
+
+def record_info(record: AuditRecord) -> AuditRecordInfo:
+    assert record.recorded_at is not None
+    return AuditRecordInfo(
+        seq=record.seq, recordedAt=record.recorded_at, kind=record.kind, outcome=record.outcome,
+        department=record.department, user=record.user, roles=record.roles, purpose=record.purpose,
+        client=record.client, operationName=record.operation_name, query=record.query,
+        variables=record.variables,  # type: ignore[arg-type]
+        policyVersion=record.policy_version, decisions=_decisions(record.decisions),
+        sources=record.sources,  # type: ignore[arg-type]
+        errorCodes=record.error_codes, resultSha256=record.result_sha256, durationMs=record.duration_ms,
+        detail=record.detail,  # type: ignore[arg-type]
+        prevHash=record.prev_hash, hash=record.hash,
+    )  # fmt: skip
+
+
+async def audit_records(
+    info: strawberry.Info,
+    filter: AuditRecordFilter | None = None,
+    first: int = 50,
+    after: str | None = None,
+) -> AuditRecordPage:
+    ctx = _auditor(info)
+    if not 1 <= first <= 1000:
+        raise bad_input(f"first must be between 1 and 1000, got {first}")
+    try:
+        start = int(after) if after else None
+    except ValueError:
+        raise bad_input(f"'after' must be an endCursor of auditRecords, got {after!r}") from None
+    where = AuditFilter(**vars(filter)) if filter else AuditFilter()
+    found = await list_records(ctx.runtime.audit.engine, where, first=first + 1, after=start)
+    page = found[:first]
+    return AuditRecordPage(
+        nodes=[record_info(r) for r in page],
+        endCursor=str(page[-1].seq) if page else None,
+        hasNextPage=len(found) > first,
+    )
+
+
+async def audit_record(info: strawberry.Info, seq: int) -> AuditRecordInfo | None:
+    ctx = _auditor(info)
+    record = await get_record(ctx.runtime.audit.engine, seq)
+    return record_info(record) if record else None
+
+
+async def audit_replay(info: strawberry.Info, seq: int) -> AuditReplay:
+    ctx = _auditor(info)
+    assert ctx.gateway is not None
+    report = await replay(ctx.gateway, seq)
+    return AuditReplay(
+        seq=report.seq, policyVersionThen=report.policy_version_then, policyVersionNow=report.policy_version_now,
+        decisionsThen=_decisions(report.decisions_then), decisionsNow=_decisions(report.decisions_now),
+        changed=[AuditDecisionChange(resource=c.resource, item=c.item, then=c.then, now=c.now) for c in report.changed],
+        recordedResultSha256=report.recorded_result, resultSha256Then=report.result_then,
+        resultSha256Now=report.result_now, resultReproduced=report.reproduced,
+    )  # fmt: skip
+
+
+async def audit_verify(info: strawberry.Info) -> AuditVerification:
+    ctx = _auditor(info)
+    result = await verify_log(ctx.runtime.audit.engine, ctx.runtime.audit.key)
+    return AuditVerification(
+        ok=result.ok, records=result.records, checkpoints=result.checkpoints, badSeq=result.bad_seq,
+        problem=result.problem,
+    )  # fmt: skip
+
+
+def audit_fields() -> dict[str, Any]:
+    """Fresh field objects for each schema build (Strawberry binds a field to its class)."""
+    return {
+        "auditRecords": strawberry.field(resolver=audit_records, description="Audit records, newest first (auditor)."),
+        "auditRecord": strawberry.field(resolver=audit_record, description="One audit record (auditor)."),
+        "auditReplay": strawberry.field(
+            resolver=audit_replay, description="Run a recorded query again, then and now (auditor)."
+        ),
+        "auditVerify": strawberry.field(
+            resolver=audit_verify, description="Check the chain and checkpoints (auditor)."
+        ),
+    }
