@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from govshare.audit import cli as audit_cli
 from govshare.catalog import CatalogError, load_catalog
 from govshare.catalog.check import check_main
 from govshare.catalog.model import Catalog
@@ -111,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     issue.set_defaults(run=cmd_token_issue)
 
     grant_cli.add_parser(commands)
+    audit_cli.add_parser(commands)
     return root
 
 
@@ -118,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (CommandError, SettingsError, grant_cli.GrantCommandError) as exc:
+    except (CommandError, SettingsError, grant_cli.GrantCommandError, audit_cli.AuditCommandError) as exc:
         print(f"govshare: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -14,9 +14,12 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from govshare import clock
-from govshare.catalog import CatalogError, parse_catalog
+from govshare.catalog import Catalog, CatalogError, parse_catalog
 from govshare.errors import GovshareError
+from govshare.gateway.executor import Gateway
 from govshare.policies.grants import add_grant, revoke_grant
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
@@ -31,25 +34,48 @@ class GrantCommandError(Exception):
     pass
 
 
+async def recorded_catalog(engine: AsyncEngine) -> Catalog:
+    """The catalog the gateway serves, as recorded in the platform database."""
+    await migrate(engine)
+    async with engine.connect() as conn:
+        found = await newest_catalog(conn)
+    if found is None:
+        raise GrantCommandError("the platform database has no catalog yet: start `govshare serve` once first")
+    path, text = found
+    try:
+        return parse_catalog(text, path)
+    except CatalogError as exc:
+        raise GrantCommandError(f"the recorded catalog {path} no longer parses: {exc.problems[0]}") from None
+
+
 @asynccontextmanager
 async def _store() -> AsyncIterator[PolicyStore]:
     engine = store_engine(load_settings().effective_store_url)
     try:
-        await migrate(engine)
-        async with engine.connect() as conn:
-            found = await newest_catalog(conn)
-        if found is None:
-            raise GrantCommandError("the platform database has no catalog yet: start `govshare serve` once first")
-        path, text = found
-        try:
-            catalog = parse_catalog(text, path)
-        except CatalogError as exc:
-            raise GrantCommandError(f"the recorded catalog {path} no longer parses: {exc.problems[0]}") from None
-        store = PolicyStore(engine, catalog)
+        store = PolicyStore(engine, await recorded_catalog(engine))
         await store.start(poll=False)
         yield store
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def recorded_runtime() -> AsyncIterator[Gateway]:
+    """A gateway over the recorded catalog and its sources, for tools that run operations."""
+    from govshare.app import close_runtime, open_runtime
+    from govshare.schema.build import build_schema
+
+    settings = load_settings()
+    engine = store_engine(settings.effective_store_url)
+    try:
+        catalog = await recorded_catalog(engine)
+    finally:
+        await engine.dispose()
+    runtime = await open_runtime(catalog, settings, poll=False)
+    try:
+        yield Gateway(runtime, build_schema(catalog))
+    finally:
+        await close_runtime(runtime)
 
 
 def _authority(store: PolicyStore, by: str | None) -> Caller:

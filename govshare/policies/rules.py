@@ -36,8 +36,11 @@ def policy_lines(catalog: Catalog, grants: Iterable[Grant]) -> list[str]:
         resource = catalog.resources[grant.resource]
         until = grant.valid_until.isoformat() if grant.valid_until else "-"
         for name in grant.items:
-            if name not in resource.items:
+            item = resource.items.get(name)
+            if item is None:
                 continue  # the catalog no longer has it: nothing to grant
+            if item.sharing is Sharing.WITHHELD and grant.origin == "application":
+                continue  # withheld since: only the authority's decision opens it now
             for purpose in grant.purposes:
                 lines.append(
                     f"p, {grant.department}, {resource.name}.{name}, {purpose}, {grant.effect}, {until}, "

@@ -55,7 +55,7 @@ class GrantInput:
     reason: str | None = None
 
 
-def grant_info(grant: Grant, version: int | None = None) -> GrantInfo:
+def grant_info(grant: Grant) -> GrantInfo:
     return GrantInfo(
         id=strawberry.ID(str(grant.id)),
         department=grant.department,
@@ -73,7 +73,7 @@ def grant_info(grant: Grant, version: int | None = None) -> GrantInfo:
         revokedAt=grant.revoked_at,
         revokedBy=grant.revoked_by,
         revokeReason=grant.revoke_reason,
-        policyVersion=version,
+        policyVersion=grant.policy_version,
     )
 
 

@@ -33,6 +33,7 @@ class Grant:
     revoked_at: datetime.datetime | None
     revoked_by: str | None
     revoke_reason: str | None
+    policy_version: int | None = None  # the version the grant created
 
     def active_on(self, day: datetime.date) -> bool:
         return self.revoked_at is None and (self.valid_until is None or day <= self.valid_until)
@@ -71,6 +72,7 @@ def _grant(row: Row[Any]) -> Grant:
         revoked_at=_utc(m["revoked_at"]) if m["revoked_at"] is not None else None,
         revoked_by=m["revoked_by"],
         revoke_reason=m["revoke_reason"],
+        policy_version=m["policy_version"],
     )
 
 

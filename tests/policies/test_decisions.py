@@ -116,7 +116,6 @@ CASES = [
 @dataclass
 class Platform:
     gateway: Gateway
-    world: World
 
     @property
     def store(self) -> PolicyStore:
@@ -144,7 +143,7 @@ async def platform(world: World, store_url: str, tmp_path_factory: pytest.TempPa
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), store_url=store_url)
     runtime = await open_runtime(world.catalog, settings, poll=False)
     try:
-        yield Platform(Gateway(runtime, build_schema(world.catalog)), world)
+        yield Platform(Gateway(runtime, build_schema(world.catalog)))
     finally:
         await close_runtime(runtime)
 
@@ -265,7 +264,9 @@ async def check_verify(gateway: Gateway, case: Case, effect: str) -> None:
     assert wrong == {"data": {"citizenVerify": {"found": True, "matched": False, "mismatched": [case.item]}}}
 
 
-@pytest.mark.parametrize(("origin", "effect"), [("application", "deny"), ("coordination", "allow"), ("authority", "allow")])
+@pytest.mark.parametrize(
+    ("origin", "effect"), [("application", "deny"), ("coordination", "allow"), ("authority", "allow")]
+)
 async def test_reclassifying_an_item_as_withheld_leaves_only_the_authoritys_decisions(
     world: World, tmp_path: Path, origin: str, effect: str
 ) -> None:
@@ -278,7 +279,7 @@ async def test_reclassifying_an_item_as_withheld_leaves_only_the_authoritys_deci
     try:
         before = PolicyStore(engine, world.catalog)
         await before.start(poll=False)
-        granter = THE_AUTHORITY if origin == "coordination" else PROVIDER_ADMIN
+        granter = PROVIDER_ADMIN if origin == "application" else THE_AUTHORITY
         grant = NewGrant(OTHER, "Citizen", ("phone",), (GRANTED_PURPOSE,), "allow", origin=origin)
         await add_grant(before, grant, granter)
         assert before.current.decide(OTHER, "Citizen", "phone", GRANTED_PURPOSE, clock.today()).effect == "allow"

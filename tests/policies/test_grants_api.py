@@ -12,8 +12,7 @@ import hashlib
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from tests.policies.world import (
     make_world,
     phone_grant,
     read_query,
+    wait_for,
 )
 from tests.services import serve_app
 
@@ -96,6 +96,7 @@ def policy_versions(settings: Settings) -> dict[int, tuple[str, str, str]]:
 
 # --- who may grant and revoke -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("department", "roles"),
     [(OTHER, ("member",)), (PROVIDER, ("dept_admin",)), (PROVIDER, ("member",)), (AUTHORITY, ("member", "auditor"))],
@@ -121,7 +122,14 @@ def test_only_the_authority_role_grants_directly(
         (PROVIDER, ("member",), False),
         (OTHER, ("member",), False),
     ],
-    ids=["authority", "provider-dept_admin", "holder-dept_admin", "stranger-dept_admin", "provider-member", "holder-member"],
+    ids=[
+        "authority",
+        "provider-dept_admin",
+        "holder-dept_admin",
+        "stranger-dept_admin",
+        "provider-member",
+        "holder-member",
+    ],
 )
 def test_who_may_revoke(api: Api, department: str, roles: tuple[str, ...], allowed: bool) -> None:
     grant_id = granted(api, phone_grant(OTHER, ["data_verification"]))
@@ -151,7 +159,11 @@ def test_a_grant_holds_from_the_next_request_and_a_revoke_at_once(api: Api) -> N
 def test_revoking_twice_or_an_unknown_grant_is_explained(api: Api) -> None:
     grant_id = granted(api, phone_grant(STRANGER, ["data_verification"]))
     assert "errors" not in api.as_authority(GRANT_REVOKE, {"id": grant_id})
-    for target, fragment in [(grant_id, "revoked already"), ("99999", "there is no grant 99999"), ("x", "not a grant id")]:
+    for target, fragment in [
+        (grant_id, "revoked already"),
+        ("99999", "there is no grant 99999"),
+        ("x", "not a grant id"),
+    ]:
         error = error_of(api.as_authority(GRANT_REVOKE, {"id": target}))
         assert error["extensions"]["code"] == "BAD_USER_INPUT" and fragment in error["message"]
 
@@ -218,9 +230,12 @@ def error_of_field(body: dict[str, Any]) -> dict[str, Any]:
 
 # --- who sees which grants -----------------------------------------------------------------------------
 
+
 def test_grants_are_shown_to_their_parties_and_to_overseers(api: Api, world: World) -> None:
     held_by_other = granted(api, phone_grant(OTHER, ["work_reference"], until="2099-12-31"))
-    held_by_provider = granted(api, {**phone_grant(PROVIDER, ["work_reference"]), "resource": "Vehicle", "items": ["insurer"]})
+    held_by_provider = granted(
+        api, {**phone_grant(PROVIDER, ["work_reference"]), "resource": "Vehicle", "items": ["insurer"]}
+    )
     held_by_stranger = granted(api, phone_grant(STRANGER, ["work_reference"], effect="MASK"))
     mine = {held_by_other, held_by_provider, held_by_stranger}
     providers = {name: r.provider for name, r in world.catalog.resources.items()}
@@ -243,6 +258,7 @@ def test_grants_are_shown_to_their_parties_and_to_overseers(api: Api, world: Wor
 
 
 # --- policy versions -----------------------------------------------------------------------------------
+
 
 def test_every_change_is_a_new_policy_version_whose_text_is_kept(api: Api, settings: Settings) -> None:
     before = policy_versions(settings)
@@ -276,13 +292,6 @@ def test_a_grant_names_the_policy_version_it_created(api: Api, settings: Setting
 
 # --- the command line ----------------------------------------------------------------------------------
 
-def wait_for(read: Callable[[], object], expected: object, within: float = 3.0) -> None:
-    """The server notices a change made by another process at its next poll."""
-    deadline = time.monotonic() + within
-    while (seen := read()) != expected:
-        assert time.monotonic() < deadline, f"still {seen!r}, expected {expected!r}"
-        time.sleep(0.05)
-
 
 def test_the_command_line_grants_lists_and_revokes(api: Api, settings: Settings, tmp_path: Path) -> None:
     env = command_env(settings.data_dir)
@@ -294,6 +303,7 @@ def test_the_command_line_grants_lists_and_revokes(api: Api, settings: Settings,
     assert add.returncode == 0 and add.stderr == "", add.stderr
     assert add.stdout.strip().isdigit() and add.stdout == add.stdout.strip() + "\n"  # the id alone
     grant_id = add.stdout.strip()
+    # Another process changed the store: the server sees it at its next poll.
     wait_for(lambda: api.phone(OTHER, "work_reference"), PHONE_MASKED)
 
     listing = govshare("grant", "list", "--department", OTHER, env=env, cwd=tmp_path)
@@ -334,16 +344,22 @@ CLI_ERRORS = {
 
 
 @pytest.fixture(scope="module")
-def cli_errors(api: Api, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str]]:
+def cli_errors(
+    api: Api, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[int, str, str]]:
     """(exit code, stdout, stderr) of every CLI_ERRORS command, and of `grant list` on an empty platform."""
     cwd = tmp_path_factory.mktemp("cli")
     runs = {name: (args, command_env(settings.data_dir)) for name, (args, _) in CLI_ERRORS.items()}
     runs["no_catalog_yet"] = (["grant", "list"], command_env(cwd / "empty"))
     started = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "govshare.cli", *args], env=env, cwd=cwd, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [sys.executable, "-m", "govshare.cli", *args],
+            env=env,
+            cwd=cwd,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for name, (args, env) in runs.items()
     }
     results = {}

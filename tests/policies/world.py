@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,12 +157,15 @@ def make_world(directory: Path) -> World:
 
 # --- GraphQL documents -------------------------------------------------------------------------
 
+
 def read_query(item: str) -> str:
     return f'{{ citizen(citizenId: "{CITIZEN_ID}") {{ citizenId {item} }} }}'
 
 
 def verify_query(item: str, claim: str) -> str:
-    return f'{{ citizenVerify(citizenId: "{CITIZEN_ID}", claims: {{{item}: "{claim}"}}) {{ found matched mismatched }} }}'
+    return (
+        f'{{ citizenVerify(citizenId: "{CITIZEN_ID}", claims: {{{item}: "{claim}"}}) {{ found matched mismatched }} }}'
+    )
 
 
 GRANT_FIELDS = "id department resource items purposes effect scope until origin active revokedAt policyVersion"
@@ -172,11 +175,18 @@ GRANT_REVOKE = f"mutation($id: ID!, $reason: String) {{ grantRevoke(id: $id, rea
 
 def phone_grant(department: str, purposes: list[str], **extra: Any) -> dict[str, Any]:
     """GrantInput for Citizen.phone, the conditional item most tests need."""
-    return {"department": department, "resource": "Citizen", "items": ["phone"], "purposes": purposes,
-            "effect": "ALLOW", **extra}  # fmt: skip
+    return {
+        "department": department,
+        "resource": "Citizen",
+        "items": ["phone"],
+        "purposes": purposes,
+        "effect": "ALLOW",
+        **extra,
+    }
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
+
 
 class Api:
     """A GraphQL client of one gateway, signing tokens with the platform's key."""
@@ -217,6 +227,7 @@ class Api:
 
 # --- processes ------------------------------------------------------------------------------------
 
+
 def command_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """The environment of a govshare process: this machine's, minus any platform settings of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")}
@@ -232,33 +243,48 @@ def govshare(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
 
 
 @contextlib.contextmanager
-def serving(catalog_path: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """`govshare serve` as its own process until /healthz answers; yields its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "govshare.cli", "serve", "--catalog", str(catalog_path), "--port", str(port)],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+def serving(catalog_path: Path, env: dict[str, str], cwd: Path, count: int = 1) -> Iterator[list[str]]:
+    """``count`` `govshare serve` processes, started together, until each answers /healthz; yields their URLs."""
+    command = [sys.executable, "-m", "govshare.cli", "serve", "--catalog", str(catalog_path), "--port"]
+    ports = [free_port() for _ in range(count)]
+    servers = [
+        subprocess.Popen(
+            [*command, str(port)], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
     started = False
     try:
-        deadline = time.monotonic() + 30
-        while not started and server.poll() is None and time.monotonic() < deadline:
-            try:
-                started = httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                time.sleep(0.05)
+        started = all(_healthy(url, server) for url, server in zip(urls, servers, strict=True))
         if started:
-            yield base
+            yield urls
     finally:
-        if server.poll() is None:
-            server.terminate()
-        _out, err = server.communicate(timeout=15)
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+        errors = [server.communicate(timeout=15)[1] for server in servers]
     if not started:
-        raise RuntimeError(f"govshare serve did not answer /healthz: {err[-2000:]}")
-    # A clean shutdown logs nothing (the server logs warnings and errors only).
-    assert "Traceback" not in err, err
+        raise RuntimeError("govshare serve did not answer /healthz: " + " | ".join(e[-1000:] for e in errors))
+    # A clean run and shutdown log nothing (the servers log warnings and errors only).
+    assert not any("Traceback" in e for e in errors), errors
+
+
+def _healthy(url: str, server: subprocess.Popen[str], within: float = 30) -> bool:
+    deadline = time.monotonic() + within
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return False
+
+
+def wait_for(read: Callable[[], object], expected: object, within: float = 3.0) -> float:
+    """Poll ``read`` every 50 ms until it gives ``expected``; returns the seconds that took."""
+    start = time.monotonic()
+    while (seen := read()) != expected:
+        assert time.monotonic() - start < within, f"still {seen!r} after {within} s, expected {expected!r}"
+        time.sleep(0.05)
+    return time.monotonic() - start

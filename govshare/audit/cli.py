@@ -1,0 +1,207 @@
+"""`govshare audit …`: the auditor's tools on the platform database of the settings.
+
+verify | list | show | export | checkpoint | purge work on the store alone;
+replay opens the gateway (the catalog recorded in the store and its sources).
+Every run of these commands is itself written to the log (kind ``cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import getpass
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from govshare.audit.log import AuditLog, checkpoint_key
+from govshare.audit.read import AuditFilter, all_records, get_record, list_records, to_csv_rows, to_jsonl
+from govshare.audit.record import AuditRecord
+from govshare.audit.verify import verify_log
+from govshare.auth import signing_key
+from govshare.errors import GovshareError
+from govshare.settings import Settings, load_settings
+from govshare.store.database import migrate, store_engine
+
+
+class AuditCommandError(Exception):
+    pass
+
+
+@asynccontextmanager
+async def _log(settings: Settings) -> AsyncIterator[AuditLog]:
+    engine = store_engine(settings.effective_store_url)
+    audit = AuditLog(engine, checkpoint_key(signing_key(settings)), checkpoint_every=settings.audit_checkpoint_every)
+    try:
+        await migrate(engine)
+        yield audit
+    finally:
+        await audit.close()
+        await engine.dispose()
+
+
+async def _note(audit: AuditLog, args: argparse.Namespace, outcome: str, **detail: Any) -> None:
+    """Record the command itself: auditors' actions are operations too."""
+    command = " ".join(sys.argv[1:]) or f"audit {args.action}"
+    await audit.append(
+        AuditRecord(kind="cli", outcome=outcome, user=f"cli:{getpass.getuser()}", query=command, detail=detail or None)
+    )
+
+
+def _filter(args: argparse.Namespace) -> AuditFilter:
+    def moment(text: str | None) -> datetime.datetime | None:
+        if not text:
+            return None
+        try:
+            value = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            raise AuditCommandError(
+                f"{text!r} is not a date or time like 2026-11-26 or 2026-11-26T09:00:00+08:00"
+            ) from None
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+    return AuditFilter(
+        department=args.department, user=args.user, resource=args.resource, item=args.item, decision=args.decision,
+        outcome=args.outcome, purpose=args.purpose, since=moment(args.since), until=moment(args.until),
+    )  # fmt: skip
+
+
+def _line(record: AuditRecord) -> str:
+    when = record.recorded_at.isoformat(timespec="seconds") if record.recorded_at else "?"
+    who = f"{record.department or '-'}/{record.user or '-'}"
+    codes = ",".join(record.error_codes)
+    name = record.operation_name or (record.query or "").split("{", 1)[0].strip() or "-"
+    return f"{record.seq}\t{when}\t{record.kind}\t{record.outcome}\t{who}\t{record.purpose or '-'}\t{name}\t{codes}"
+
+
+async def _verify(audit: AuditLog, args: argparse.Namespace) -> int:
+    text = Path(args.checkpoints).read_text(encoding="utf-8") if args.checkpoints else ""  # noqa: ASYNC240 - a CLI run
+    outside = [orjson.loads(line) for line in text.splitlines() if line.strip()]
+    result = await verify_log(audit.engine, audit.key, outside)
+    await _note(audit, args, "answered" if result.ok else "failed", ok=result.ok, bad_seq=result.bad_seq)
+    if not result.ok:
+        print(f"audit log: FAILED at record {result.bad_seq}: {result.problem}", file=sys.stderr)
+        return 1
+    span = f"{result.first_seq}–{result.last_seq}" if result.records else "none"
+    print(f"audit log: OK — {result.records} records ({span}), {result.checkpoints} checkpoints")
+    return 0
+
+
+async def _list(audit: AuditLog, args: argparse.Namespace) -> int:
+    for record in await list_records(audit.engine, _filter(args), first=args.limit):
+        print(_line(record))
+    await _note(audit, args, "answered")
+    return 0
+
+
+async def _show(audit: AuditLog, args: argparse.Namespace) -> int:
+    record = await get_record(audit.engine, args.seq)
+    if record is None:
+        raise AuditCommandError(f"there is no audit record {args.seq}")
+    print(orjson.dumps(record.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    await _note(audit, args, "answered", seq=args.seq)
+    return 0
+
+
+async def _export(audit: AuditLog, args: argparse.Namespace) -> int:
+    # A CLI run: blocking writes hold up nothing else.
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115, ASYNC230
+    try:
+        count, first = 0, True
+        async for record in all_records(audit.engine, _filter(args)):
+            out.write(to_jsonl(record) if args.format == "jsonl" else to_csv_rows([record], header=first))
+            count, first = count + 1, False
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    await _note(audit, args, "answered", exported=count, format=args.format)
+    print(f"exported {count} records", file=sys.stderr)
+    return 0
+
+
+async def _checkpoint(audit: AuditLog, args: argparse.Namespace) -> int:
+    point = await audit.checkpoint()
+    line = orjson.dumps(point).decode()
+    if args.export:
+        with open(args.export, "a", encoding="utf-8") as out:  # noqa: ASYNC230 - a CLI run
+            out.write(line + "\n")
+    print(line)
+    return 0
+
+
+async def _purge(audit: AuditLog, args: argparse.Namespace) -> int:
+    days = load_settings().audit_retention_days
+    deleted, anchor = await audit.purge(days)
+    await _note(audit, args, "answered", deleted=deleted, anchor=anchor, retention_days=days)
+    print(f"purged {deleted} records older than {days} days; the chain now starts after record {anchor}")
+    return 0
+
+
+async def _replay(audit: AuditLog, args: argparse.Namespace) -> int:
+    from govshare.audit.replay import replay
+    from govshare.policies.cli import recorded_runtime
+
+    async with recorded_runtime() as gateway:
+        report = await replay(gateway, args.seq)
+    print(f"record {report.seq}: policy version then {report.policy_version_then}, now {report.policy_version_now}")
+    for resource, item, effect, *_ in report.decisions_then:
+        now = next((d[2] for d in report.decisions_now if d[:2] == [resource, item]), "not decided")
+        flag = "  CHANGED" if now != effect else ""
+        print(f"  {resource}.{item}: then {effect}, now {now}{flag}")
+    print(f"result hash recorded {report.recorded_result}")
+    verdict = "reproduced" if report.reproduced else "differs: the data changed"
+    print(f"  under the recorded policy {report.result_then} ({verdict})")
+    print(f"  under today's policy      {report.result_now}")
+    changed = [f"{c.resource}.{c.item}: {c.then}→{c.now}" for c in report.changed]
+    await _note(audit, args, "answered", replayed=args.seq, reproduced=report.reproduced, changed=changed)
+    return 0
+
+
+Action = Callable[[AuditLog, argparse.Namespace], Coroutine[Any, Any, int]]
+ACTIONS: dict[str, Action] = {
+    "verify": _verify, "list": _list, "show": _show, "export": _export,
+    "checkpoint": _checkpoint, "purge": _purge, "replay": _replay,
+}  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    async def main() -> int:
+        async with _log(load_settings()) as audit:
+            return await ACTIONS[args.action](audit, args)
+
+    try:
+        return asyncio.run(main())
+    except GovshareError as exc:
+        raise AuditCommandError(exc.message) from None
+    except ValueError as exc:
+        raise AuditCommandError(str(exc)) from None
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = commands.add_parser("audit", help="the audit log (auditors)").add_subparsers(dest="action", required=True)
+    verify = audit.add_parser("verify", help="check the chain and checkpoints; exit 1 naming the first bad record")
+    verify.add_argument(
+        "--checkpoints", metavar="FILE", help="checkpoints kept outside (JSON lines from `checkpoint --export`)"
+    )
+    filters = argparse.ArgumentParser(add_help=False)
+    for name in ("department", "user", "resource", "item", "decision", "outcome", "purpose", "since", "until"):
+        filters.add_argument(f"--{name}")
+    listing = audit.add_parser("list", parents=[filters], help="records, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    show = audit.add_parser("show", help="one record in full")
+    show.add_argument("seq", type=int)
+    export = audit.add_parser("export", parents=[filters], help="records as JSON lines or CSV, oldest first")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", metavar="FILE")
+    checkpoint = audit.add_parser("checkpoint", help="sign the current head now; print it")
+    checkpoint.add_argument("--export", metavar="FILE", help="also append it to FILE, to keep outside the platform")
+    audit.add_parser("purge", help="delete records older than GOVSHARE_AUDIT_RETENTION_DAYS (≥ 365)")
+    replay = audit.add_parser("replay", help="run a recorded query again under the policy then and now")
+    replay.add_argument("seq", type=int)
+    for sub in (verify, listing, show, export, checkpoint, replay, audit.choices["purge"]):
+        sub.set_defaults(run=run)

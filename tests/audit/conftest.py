@@ -1,0 +1,44 @@
+"""A Testville gateway served over HTTP with its audit log, for the audit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from govshare.app import create_app
+from govshare.auth import issue_token
+from govshare.settings import Settings
+from tests.services import serve_app
+from tests.testville import City
+
+
+@dataclass
+class Served:
+    url: str
+    settings: Settings
+
+    def token(self, department: str = "transport", roles: tuple[str, ...] = ("member",)) -> str:
+        return issue_token(self.settings, department, "alice", list(roles))
+
+    def post(self, query: str, *, department: str = "transport", purpose: str | None = "work_reference",
+             roles: tuple[str, ...] = ("member",), **kwargs: Any) -> httpx.Response:  # fmt: skip
+        headers = {"Authorization": f"Bearer {self.token(department, roles)}"}
+        if purpose:
+            headers["X-Purpose"] = purpose
+        return httpx.post(f"{self.url}/graphql", json={"query": query, **kwargs}, headers=headers, timeout=30)
+
+
+def served_settings(directory: Path, store_url: str = "") -> Settings:
+    return Settings(data_dir=directory, store_url=store_url, secret="audit-tests-signing-key-0123456789")
+
+
+@pytest.fixture
+def served(city: City, tmp_path: Path) -> Iterator[Served]:
+    settings = served_settings(tmp_path)
+    with serve_app(create_app(city.catalog, settings), lifespan="on") as url:
+        yield Served(url, settings)
