@@ -17,6 +17,7 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
@@ -26,6 +27,7 @@ from graphql import (
 )
 
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
+from govshare.gateway.fast import FastExecutor
 from govshare.gateway.limits import check_limits
 from govshare.policies.engine import Policy
 from govshare.resolvers.context import Caller, RequestContext, Runtime
@@ -82,10 +84,12 @@ class _Cache:
 
 
 class Gateway:
-    def __init__(self, runtime: Runtime, schema: BuiltSchema, cache_size: int = 512) -> None:
+    def __init__(self, runtime: Runtime, schema: BuiltSchema, cache_size: int = 512, *, fast: bool = True) -> None:
         self.runtime = runtime
         self.schema = schema
         self._documents = _Cache(cache_size)
+        # Resource-only queries are shaped directly (gateway.fast); fast=False keeps graphql-core for all.
+        self.fast = FastExecutor(schema.graphql, set(schema.row_roots)) if fast else None
 
     def prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
         """Parse, limit-check and validate ``query``; the verdict is the same for every caller."""
@@ -129,16 +133,23 @@ class Gateway:
             return self._outcome(ExecutionResult(None, [error]), None, kind.value)
         context = RequestContext(self.runtime, caller, purpose, policy, today, self)
         timeout = self.runtime.settings.request_timeout
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         try:
-            result = execute(
-                self.schema.graphql,
-                document,
-                context_value=context,
-                variable_values=request.variables,
-                operation_name=request.operation_name,
-            )
-            if not isinstance(result, ExecutionResult):
-                result = await asyncio.wait_for(result, timeout)
+            if self.fast is not None and operation is not None and self.fast.serves(operation, fragments):
+                result = await asyncio.wait_for(
+                    self.fast.execute(context, fragments, operation, request.variables), timeout
+                )
+            else:
+                executed = execute(
+                    self.schema.graphql,
+                    document,
+                    context_value=context,
+                    variable_values=request.variables,
+                    operation_name=request.operation_name,
+                )
+                result = (
+                    executed if isinstance(executed, ExecutionResult) else await asyncio.wait_for(executed, timeout)
+                )
         except TimeoutError:
             error = GraphQLError(f"The request took longer than {timeout:g} s", extensions={"code": TIMEOUT})
             result = ExecutionResult(None, [error])

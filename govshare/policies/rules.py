@@ -36,10 +36,10 @@ def policy_lines(catalog: Catalog, grants: Iterable[Grant]) -> list[str]:
         resource = catalog.resources[grant.resource]
         until = grant.valid_until.isoformat() if grant.valid_until else "-"
         for name in grant.items:
-            item = resource.items.get(name)
-            if item is None:
+            granted = resource.items.get(name)
+            if granted is None:
                 continue  # the catalog no longer has it: nothing to grant
-            if item.sharing is Sharing.WITHHELD and grant.origin == "application":
+            if granted.sharing is Sharing.WITHHELD and grant.origin == "application":
                 continue  # withheld since: only the authority's decision opens it now
             for purpose in grant.purposes:
                 lines.append(

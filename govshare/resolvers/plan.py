@@ -74,26 +74,42 @@ class Selection:
 
     def fields(self, nodes: Iterable[FieldNode]) -> dict[str, list[FieldNode]]:
         """Sub-fields of ``nodes`` by field name (not alias), with every occurrence."""
+        return self._fields(nodes, by_alias=False)
+
+    def response_fields(self, nodes: Iterable[FieldNode]) -> dict[str, list[FieldNode]]:
+        """Sub-fields of ``nodes`` by response key (alias or name), in response order."""
+        return self._fields(nodes, by_alias=True)
+
+    def _fields(self, nodes: Iterable[FieldNode], *, by_alias: bool) -> dict[str, list[FieldNode]]:
         found: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is not None:
-                self._collect(node.selection_set, found, set())
+                self.collect(node.selection_set, found, by_alias=by_alias)
         return found
 
-    def _collect(self, selection_set: SelectionSetNode, found: dict[str, list[FieldNode]], seen: set[str]) -> None:
+    def collect(
+        self,
+        selection_set: SelectionSetNode,
+        found: dict[str, list[FieldNode]],
+        seen: set[str] | None = None,
+        *,
+        by_alias: bool = False,
+    ) -> None:
+        seen = set() if seen is None else seen
         for selection in selection_set.selections:
             if not self._included(selection):
                 continue
             if isinstance(selection, FieldNode):
-                found.setdefault(selection.name.value, []).append(selection)
+                key = selection.alias.value if by_alias and selection.alias else selection.name.value
+                found.setdefault(key, []).append(selection)
             elif isinstance(selection, InlineFragmentNode):
-                self._collect(selection.selection_set, found, seen)
+                self.collect(selection.selection_set, found, seen, by_alias=by_alias)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:
                     seen.add(name)
-                    self._collect(fragment.selection_set, found, seen)
+                    self.collect(fragment.selection_set, found, seen, by_alias=by_alias)
 
     def _included(self, node: Any) -> bool:
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)

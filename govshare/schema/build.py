@@ -25,9 +25,17 @@ from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
 from govshare.schema.audit import audit_fields
-from govshare.schema.grants import Mutation, resolve_grants
+from govshare.schema.grants import Mutation as GrantMutation
+from govshare.schema.grants import resolve_grants
 from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
+from govshare.schema.workflows import WorkflowMutation, workflow_fields
+
+
+@strawberry.type(name="Mutation", description="Platform operations.")
+class Mutation(GrantMutation, WorkflowMutation):
+    pass
+
 
 _builds = itertools.count(1)
 _P = inspect.Parameter
@@ -38,6 +46,7 @@ class BuiltSchema:
     catalog: Catalog
     strawberry: strawberry.Schema
     graphql: GraphQLSchema
+    row_roots: frozenset[str]  # root fields whose resolvers answer in rows (resources)
 
     def sdl(self) -> str:
         return self.strawberry.as_str() + "\n"
@@ -158,6 +167,7 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
             resolver=resolve_grants,
             description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",
         ),
+        **workflow_fields(),
     }
 
 
@@ -207,4 +217,4 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
         assert isinstance(row_type, GraphQLObjectType)
         for row_field in row_type.fields.values():
             row_field.resolve = read_row_field
-    return BuiltSchema(catalog, schema, graphql_schema)
+    return BuiltSchema(catalog, schema, graphql_schema, frozenset(bindings))
