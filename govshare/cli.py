@@ -13,6 +13,7 @@ from govshare.catalog.check import check_main
 from govshare.catalog.model import Catalog
 from govshare.policies import cli as grant_cli
 from govshare.settings import SettingsError, load_settings
+from govshare.workflows import cli as workflow_cli
 
 
 class CommandError(Exception):
@@ -112,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
     issue.set_defaults(run=cmd_token_issue)
 
     grant_cli.add_parser(commands)
+    workflow_cli.add_parser(commands)
     audit_cli.add_parser(commands)
     return root
 

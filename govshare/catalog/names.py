@@ -47,6 +47,21 @@ RESERVED_TYPES = (
     "AuditVerification",
     "GrantEffect",
     "GrantInput",
+    # sharing workflows (govshare/schema/workflow_types.py)
+    "Application",
+    "ApplicationInput",
+    "ApplicationState",
+    "Coordination",
+    "CoordinationInput",
+    "CoordinationState",
+    "DataIssue",
+    "DataIssueInput",
+    "DataIssueState",
+    "DataIssueVerdict",
+    "Inbox",
+    "InboxDecision",
+    "WorkflowEvent",
+    "WorkflowTarget",
     *(f"{scalar}Filter" for scalar in ("ID", "String", "Int", "Float", "Boolean", "Date", "DateTime")),
 )
 # Types generated from each resource type T (DESIGN §4), by suffix.
