@@ -19,7 +19,12 @@ def now() -> datetime:
         value = datetime.fromisoformat(fixed)
     except ValueError as exc:
         raise ValueError(f"GOVSHARE_NOW={fixed!r} is not an ISO datetime (e.g. 2026-12-01T09:00:00+08:00)") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware datetime in UTC; a naive one (as SQLite hands them back) is taken as UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def today() -> date:

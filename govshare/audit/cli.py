@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from govshare import clock
 from govshare.audit.log import AuditLog, checkpoint_key
 from govshare.audit.read import AuditFilter, all_records, get_record, list_records, to_csv_rows, to_jsonl
 from govshare.audit.record import AuditRecord
@@ -63,7 +64,7 @@ def _filter(args: argparse.Namespace) -> AuditFilter:
             raise AuditCommandError(
                 f"{text!r} is not a date or time like 2026-11-26 or 2026-11-26T09:00:00+08:00"
             ) from None
-        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+        return clock.as_utc(value)
 
     return AuditFilter(
         department=args.department, user=args.user, resource=args.resource, item=args.item, decision=args.decision,

@@ -156,8 +156,7 @@ async def _lock_head(conn: AsyncConnection) -> tuple[int, str]:
 
 
 def iso(moment: datetime.datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-    return aware.astimezone(datetime.UTC).isoformat()
+    return clock.as_utc(moment).isoformat()
 
 
 def sign(key: bytes, head_seq: int, head_hash: str, count: int, created_at: datetime.datetime) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from govshare.clock import as_utc
+
 GENESIS = "0" * 64
 OUTCOMES = ("answered", "partial", "failed", "rejected", "malformed", "unauthenticated", "unavailable")
 
@@ -68,8 +70,7 @@ class AuditRecord:
 
 def _utc_iso(moment: datetime.datetime) -> str:
     # Databases hand back naive or aware datetimes; the chain hashes one spelling.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-    return aware.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def result_digest(data: Any) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from govshare.clock import as_utc
 from govshare.store.tables import grants
 
 EFFECTS = ("allow", "mask", "verify")
@@ -66,19 +67,14 @@ def _grant(row: Row[Any]) -> Grant:
         valid_until=m["valid_until"],
         origin=m["origin"],
         origin_id=m["origin_id"],
-        created_at=_utc(m["created_at"]),
+        created_at=as_utc(m["created_at"]),
         created_by=m["created_by"],
         reason=m["reason"],
-        revoked_at=_utc(m["revoked_at"]) if m["revoked_at"] is not None else None,
+        revoked_at=as_utc(m["revoked_at"]) if m["revoked_at"] is not None else None,
         revoked_by=m["revoked_by"],
         revoke_reason=m["revoke_reason"],
         policy_version=m["policy_version"],
     )
-
-
-def _utc(value: datetime.datetime) -> datetime.datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
 async def insert_grant(conn: AsyncConnection, new: NewGrant, *, by: str, now: datetime.datetime) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from govshare.clock import as_utc
 from govshare.store.tables import policy_lock, policy_versions
 
 
@@ -41,7 +42,7 @@ async def get_version(conn: AsyncConnection, version_id: int) -> PolicyVersion |
     created = m["created_at"]
     return PolicyVersion(
         id=m["id"],
-        created_at=created if created.tzinfo else created.replace(tzinfo=datetime.UTC),
+        created_at=as_utc(created),
         actor_department=m["actor_department"],
         actor_user=m["actor_user"],
         reason=m["reason"],
