@@ -44,7 +44,12 @@ SHARE_METHODS = ("interface", "query", "download")
 SOURCE_KINDS = ("sql", "http")
 MASKS = ("id_number", "phone", "name", "address", "full")
 # Root fields the platform itself defines next to the generated ones (DESIGN §4).
-PLATFORM_FIELDS = ("catalog", "me")
+# Root fields the platform itself defines (resources may not generate these names).
+PLATFORM_FIELDS = (
+    "catalog", "me", "grants",
+    "auditRecords", "auditRecord", "auditReplay", "auditVerify",
+    "inbox", "application", "applications", "coordination", "coordinations", "dataIssue", "dataIssues",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govshare.catalog.model import PLATFORM_FIELDS
 from govshare.catalog.names import GENERATED_TYPES, RESERVED_TYPES
 from tests.testville import City
 
@@ -20,3 +21,11 @@ def test_descriptions_carry_sharing_condition_and_provider(city: City) -> None:
     assert "residentsAggregate(" in sdl and "resident(" in sdl
     resident = city.schema.graphql.type_map["Resident"]
     assert all(not str(f.type).endswith("!") for f in resident.fields.values())  # type: ignore[attr-defined]
+
+
+def test_platform_root_fields_are_reserved(city: City) -> None:
+    """The catalog validator refuses resources whose root fields would take these names."""
+    query = city.schema.graphql.query_type
+    assert query is not None
+    generated = {name for r in city.catalog.resources.values() for name in r.root_fields}
+    assert set(query.fields) - generated == set(PLATFORM_FIELDS)
