@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from govshare.audit.log import AuditLog, checkpoint_key
-from govshare.auth import signing_key
+from govshare.auth import TokenCache, signing_key
 from govshare.catalog.model import Catalog
 from govshare.connectors import open_connector
 from govshare.connectors.base import Connector, SourceUnavailable
@@ -92,4 +92,5 @@ def create_app(catalog: Catalog, settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tokens = TokenCache(settings, catalog)
     return app

@@ -93,3 +93,25 @@ def verify_token(settings: Settings, token: str, catalog: Catalog) -> Caller:
     if "authority" in roles and department != catalog.platform.authority:
         raise TokenError(f"the token gives role 'authority' to {department!r}, which is not the platform authority")
     return Caller(department=department, user=str(claims["sub"]), roles=tuple(roles))
+
+
+class TokenCache:
+    """Verified tokens of one server (same key and catalog), so a client's repeated
+    requests skip the signature check; expiry is still checked on every use."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, size: int = 10_000) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.size = size
+        self._known: dict[str, tuple[Caller, float]] = {}
+
+    def verify(self, token: str) -> Caller:
+        found = self._known.get(token)
+        if found is not None and found[1] > clock.now().timestamp():
+            return found[0]
+        caller = verify_token(self.settings, token, self.catalog)
+        if len(self._known) >= self.size:
+            self._known.clear()  # simple bound: a full cache starts over
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        self._known[token] = (caller, float(expires))
+        return caller

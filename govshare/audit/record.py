@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -53,7 +53,7 @@ class AuditRecord:
         return "".join(f" {resource}.{item}={effect}" for resource, item, effect, *_ in self.decisions) + " "
 
     def canonical(self) -> bytes:
-        content = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "hash"}
+        content = {f.name: getattr(self, f.name) for f in _FIELDS if f.name != "hash"}
         if self.recorded_at is not None:
             content["recorded_at"] = _utc_iso(self.recorded_at)
         content["duration_ms"] = round(self.duration_ms, 3)
@@ -63,9 +63,13 @@ class AuditRecord:
         return hashlib.sha256(self.prev_hash.encode() + b"\n" + self.canonical()).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow on purpose: this runs for every request, and nothing mutates the parts.
+        data = {f.name: getattr(self, f.name) for f in _FIELDS}
         data["recorded_at"] = _utc_iso(self.recorded_at) if self.recorded_at else None
         return data
+
+
+_FIELDS = fields(AuditRecord)
 
 
 def _utc_iso(moment: datetime.datetime) -> str:

@@ -85,9 +85,15 @@ class SqlConnector(Connector):
     capabilities = Capabilities(filter_ops=ALL_OPS, boolean_filters=True, order_by=True, count=True, aggregate=True)
 
     def __init__(
-        self, name: str, url: str, *, statement_timeout: float = 10.0, pool_size: int = 10, connect_timeout: float = 5.0
+        self,
+        name: str,
+        url: str,
+        *,
+        statement_timeout: float = 10.0,
+        pool_size: int | None = None,
+        connect_timeout: float = 5.0,
     ) -> None:
-        if statement_timeout <= 0 or connect_timeout <= 0 or pool_size < 1:
+        if statement_timeout <= 0 or connect_timeout <= 0 or (pool_size is not None and pool_size < 1):
             raise ValueError(f"source '{name}': timeouts must be positive and pool_size at least 1")
         self.name = name
         self.statement_timeout = statement_timeout
@@ -277,16 +283,21 @@ def _compare(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool
     raise ValueError(f"unknown filter operator '{op}'")
 
 
-def _open_engine(url: URL, statement_timeout: float, pool_size: int, connect_timeout: float) -> AsyncEngine:
+def _open_engine(url: URL, statement_timeout: float, pool_size: int | None, connect_timeout: float) -> AsyncEngine:
     backend = url.get_backend_name()
     options: dict[str, Any] = {}
     connect_args: dict[str, Any] = {}
     in_memory = backend == "sqlite" and url.database in (None, "", ":memory:")
     if not in_memory:  # in-memory SQLite uses a single static connection
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+        # A SQLite connection is a thread and an open file: keep enough for a burst of
+        # concurrent requests, or they are opened and thrown away again and again.
+        size = pool_size or (32 if backend == "sqlite" else 10)
+        options.update(pool_size=size, max_overflow=size, pool_recycle=1800)
     if backend in ("sqlite", "postgresql", "mysql", "mariadb"):
-        # Every request is one read statement: no BEGIN/ROLLBACK round trips.
+        # Every request is one read statement: no BEGIN/ROLLBACK round trips, and so
+        # nothing to roll back when a connection goes back to the pool.
         options["isolation_level"] = "AUTOCOMMIT"
+        options["pool_reset_on_return"] = None
     if backend == "sqlite":
         # A locked database waits no longer than a statement may take.
         connect_args["timeout"] = statement_timeout

@@ -18,7 +18,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from govshare.audit.log import AuditUnavailable
 from govshare.audit.record import AuditRecord, result_digest
-from govshare.auth import TokenError, verify_token
+from govshare.auth import TokenError
 from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, UNAUTHENTICATED
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
 from govshare.settings import Settings
@@ -75,7 +75,7 @@ async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> An
     try:
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenError("Send 'Authorization: Bearer <token>'; issue a token with `govshare token issue`")
-        caller = verify_token(settings, token.strip(), gateway.runtime.catalog)
+        caller = request.app.state.tokens.verify(token.strip())
     except TokenError as exc:
         record.outcome, record.error_codes = "unauthenticated", [UNAUTHENTICATED]
         challenge = 'Bearer error="invalid_token"' if token.strip() else "Bearer"
