@@ -2,7 +2,7 @@
 
 It runs the same two statements govshare sends for
 ``person(idNumber) { … licenses { … } }`` (same SQL text, same engine options:
-pool of 10, autocommit) and returns the same JSON, with none of
+pool of 32 without reset on return, autocommit) and returns the same JSON, with none of
 govshare's work: no token, no GraphQL, no policy, no audit.
 """
 
@@ -50,7 +50,14 @@ LICENSE_SQL = _statement("license", LICENSE_COLUMNS, "holder_id")
 
 def open_engine(url: str) -> AsyncEngine:
     """The engine options govshare's SQL connector uses for a file database."""
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800, isolation_level="AUTOCOMMIT")
+    return create_async_engine(
+        url,
+        pool_size=32,
+        max_overflow=32,
+        pool_recycle=1800,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,
+    )
 
 
 def create_bare_app(police_url: str, elicense_url: str) -> Starlette:

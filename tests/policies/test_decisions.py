@@ -252,10 +252,11 @@ async def check_read(gateway: Gateway, case: Case, effect: str) -> None:
 
 
 async def check_verify(gateway: Gateway, case: Case, effect: str) -> None:
-    """Whoever may read or verify an item can check a claimed value; a denied caller cannot."""
+    """Whoever may read or verify an item can check a claimed value; a denied caller cannot, nor
+    one that sees it masked (the visible part would make guessing the rest cheap)."""
     right = await run(gateway, case, verify_query(case.item, VALUES[case.item]))
     wrong = await run(gateway, case, verify_query(case.item, "not the value"))
-    if effect == "deny":
+    if effect in ("deny", "mask"):
         for body in (right, wrong):
             assert body["data"] is None
             assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
