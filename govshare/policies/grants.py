@@ -77,10 +77,9 @@ async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
 async def revoke_grant(store: PolicyStore, grant_id: int, caller: Caller, reason: str | None) -> Grant:
     """Revoke as the authority or as an administrator of the resource's provider."""
     async with store.engine.connect() as conn:
-        found = await rows.get_grant(conn, grant_id)
-    if found is None:
+        grant = await rows.get_grant(conn, grant_id)
+    if grant is None:
         raise bad_input(f"there is no grant {grant_id}")
-    grant = found
     resource = store.catalog.resources.get(grant.resource)
     provider = resource.provider if resource else None
     if "authority" not in caller.roles and not ("dept_admin" in caller.roles and caller.department == provider):

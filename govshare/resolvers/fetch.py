@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from govshare.catalog.model import Relation, Resource
-from govshare.connectors.base import Cmp, Filter, Select, conjoin
+from govshare.connectors.base import Cmp, Select, conjoin
 from govshare.errors import FieldError, GovshareError
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.plan import Level
@@ -31,9 +31,7 @@ def as_dicts(level: Level, names: Sequence[str], rows: Iterable[tuple[Any, ...]]
     return dicts
 
 
-async def rows_by(
-    ctx: RequestContext, level: Level, item: str, values: Sequence[Any], where: Filter | None = None
-) -> list[list[dict[str, Any]]]:
+async def rows_by(ctx: RequestContext, level: Level, item: str, values: Sequence[Any]) -> list[list[dict[str, Any]]]:
     """For each value, the rows of ``level``'s resource whose ``item`` equals it (one statement)."""
     resource = level.resource
     names = level.columns()
@@ -41,7 +39,7 @@ async def rows_by(
     request = Select(
         table=ctx.runtime.tables[resource.name],
         columns=columns_of(resource, names),
-        where=conjoin(Cmp(column, "in", tuple(values)), level.scope, where),
+        where=conjoin(Cmp(column, "in", tuple(values)), level.scope),
     )
     rows = await ctx.select(resource, request)
     position = names.index(item)

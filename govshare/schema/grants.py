@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from govshare import clock
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
 from govshare.policies import grants as service
 from govshare.resolvers.context import RequestContext
@@ -66,7 +67,7 @@ def grant_info(grant: Grant) -> GrantInfo:
         scope=grant.scope,  # type: ignore[arg-type]
         until=grant.valid_until,
         origin=grant.origin,
-        active=grant.revoked_at is None and (grant.valid_until is None or grant.valid_until >= _today()),
+        active=grant.active_on(clock.today()),
         createdAt=grant.created_at,
         createdBy=grant.created_by,
         reason=grant.reason,
@@ -75,12 +76,6 @@ def grant_info(grant: Grant) -> GrantInfo:
         revokeReason=grant.revoke_reason,
         policyVersion=grant.policy_version,
     )
-
-
-def _today() -> datetime.date:
-    from govshare import clock
-
-    return clock.today()
 
 
 def _require_role(ctx: RequestContext, role: str, what: str) -> None:
