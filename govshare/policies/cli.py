@@ -20,7 +20,7 @@ from govshare import clock
 from govshare.catalog import Catalog, CatalogError, parse_catalog
 from govshare.errors import GovshareError
 from govshare.gateway.executor import Gateway
-from govshare.policies.grants import add_grant, revoke_grant
+from govshare.policies.grants import add_grant
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
 from govshare.settings import load_settings
@@ -122,7 +122,10 @@ async def _add(args: argparse.Namespace) -> str:
 
 async def _revoke(args: argparse.Namespace) -> str:
     async with _store() as store:
-        grant = await revoke_grant(store, args.id, _authority(store, args.by), args.reason)
+        # A grant an approval created is revoked through its application (workflows).
+        from govshare.workflows.applications import revoke_granted
+
+        grant = await revoke_granted(store, _authority(store, args.by), args.id, args.reason)
     return describe(grant)
 
 

@@ -14,6 +14,7 @@ from govshare.policies import grants as service
 from govshare.resolvers.context import RequestContext
 from govshare.store import grants as rows
 from govshare.store.grants import Grant, NewGrant
+from govshare.workflows.applications import revoke_granted
 
 
 @strawberry.enum(description="What a grant lets the department do with the items.")
@@ -127,7 +128,7 @@ async def grant_revoke(info: strawberry.Info, id: strawberry.ID, reason: str | N
         grant_id = int(id)
     except ValueError:
         raise bad_input(f"'{id}' is not a grant id") from None
-    return grant_info(await service.revoke_grant(ctx.runtime.policies, grant_id, ctx.caller, reason))
+    return grant_info(await revoke_granted(ctx.runtime.policies, ctx.caller, grant_id, reason))
 
 
 @strawberry.type(description="Platform operations.")

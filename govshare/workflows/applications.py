@@ -20,7 +20,7 @@ from govshare.catalog.model import Item, Resource, Sharing
 from govshare.policies.grants import revoke_grant
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
-from govshare.store.grants import NewGrant
+from govshare.store.grants import Grant, NewGrant, get_grant
 from govshare.store.tables import applications as table
 from govshare.workflows.events import APPLICATION, record_event
 from govshare.workflows.records import (
@@ -195,6 +195,20 @@ async def revoke(store: PolicyStore, caller: Caller, application_id: int, reason
         details = {"grant": grant.id, "reason": reason, "policyVersion": store.current.version}
         await record_event(conn, caller, "application.revoked", APPLICATION, application.id, clock.now(), details)
     return await get(store, caller, application.id)
+
+
+async def revoke_granted(store: PolicyStore, caller: Caller, grant_id: int, reason: str | None) -> Grant:
+    """Revoke any grant; one an approval created is revoked through its application, so the
+    application shows it and the step is among its events."""
+    async with store.engine.connect() as conn:
+        grant = await get_grant(conn, grant_id)
+    if grant is not None and grant.origin == APPLICATION and grant.origin_id is not None:
+        await revoke(store, caller, grant.origin_id, reason)
+        async with store.engine.connect() as conn:
+            revoked = await get_grant(conn, grant_id)
+        assert revoked is not None
+        return revoked
+    return await revoke_grant(store, grant_id, caller, reason)
 
 
 async def get(store: PolicyStore, caller: Caller, application_id: int) -> Application:

@@ -189,3 +189,14 @@ def test_every_step_is_an_event_with_its_actor(desk: Desk) -> None:
     assert answered["roles"] == ["dept_admin"]
     assert answered["details"]["grant"] == int(approved["grant"]["id"]) and answered["details"]["effect"] == "allow"
     assert isinstance(answered["details"]["policyVersion"], int)
+
+
+def test_revoking_the_grant_directly_is_recorded_on_its_application(desk: Desk) -> None:
+    application = desk.apply()
+    grant = desk.approve(application["id"], "ALLOW")["grant"]
+    revoked = desk.ok('mutation R($id: ID!) { grantRevoke(id: $id, reason: "合作终止") { id active } }',
+                      {"id": grant["id"]}, PROVIDER_ADMIN)  # fmt: skip
+    assert revoked == {"id": grant["id"], "active": False}
+    assert desk.phone() is None
+    seen = desk.ok(ONE_APPLICATION, {"id": application["id"]}, APPLICANT)
+    assert actions(seen)[-1] == "application.revoked"
