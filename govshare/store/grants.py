@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from govshare.clock import as_utc
+from govshare.store.rows import from_row
 from govshare.store.tables import grants
 
 EFFECTS = ("allow", "mask", "verify")
@@ -55,26 +55,7 @@ class NewGrant:
 
 
 def _grant(row: Row[Any]) -> Grant:
-    m = row._mapping
-    return Grant(
-        id=m["id"],
-        department=m["department"],
-        resource=m["resource"],
-        items=tuple(m["items"]),
-        purposes=tuple(m["purposes"]),
-        effect=m["effect"],
-        scope=m["scope"],
-        valid_until=m["valid_until"],
-        origin=m["origin"],
-        origin_id=m["origin_id"],
-        created_at=as_utc(m["created_at"]),
-        created_by=m["created_by"],
-        reason=m["reason"],
-        revoked_at=as_utc(m["revoked_at"]) if m["revoked_at"] is not None else None,
-        revoked_by=m["revoked_by"],
-        revoke_reason=m["revoke_reason"],
-        policy_version=m["policy_version"],
-    )
+    return from_row(Grant, row)
 
 
 async def insert_grant(conn: AsyncConnection, new: NewGrant, *, by: str, now: datetime.datetime) -> int:

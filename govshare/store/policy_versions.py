@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from govshare.clock import as_utc
+from govshare.store.rows import from_row
 from govshare.store.tables import policy_lock, policy_versions
 
 
@@ -38,18 +38,7 @@ async def get_version(conn: AsyncConnection, version_id: int) -> PolicyVersion |
     row = (await conn.execute(select(policy_versions).where(policy_versions.c.id == version_id))).first()
     if row is None:
         return None
-    m = row._mapping
-    created = m["created_at"]
-    return PolicyVersion(
-        id=m["id"],
-        created_at=as_utc(created),
-        actor_department=m["actor_department"],
-        actor_user=m["actor_user"],
-        reason=m["reason"],
-        catalog_digest=m["catalog_digest"],
-        policy_digest=m["policy_digest"],
-        policy_text=m["policy_text"],
-    )
+    return from_row(PolicyVersion, row)
 
 
 async def insert_version(

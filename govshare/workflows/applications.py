@@ -20,7 +20,7 @@ from govshare.catalog.model import Item, Resource, Sharing
 from govshare.policies.grants import revoke_grant
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
-from govshare.store.grants import Grant, NewGrant, get_grant
+from govshare.store.grants import Grant, get_grant
 from govshare.store.tables import applications as table
 from govshare.workflows.events import APPLICATION, record_event
 from govshare.workflows.records import (
@@ -49,7 +49,7 @@ from govshare.workflows.rules import (
     visible_where,
     working_days_taken,
 )
-from govshare.workflows.steps import advance, advance_with_grant
+from govshare.workflows.steps import advance, advance_with_grant, grant_for
 
 COORDINATION_MUTATION = "coordinationRequest"
 
@@ -143,18 +143,8 @@ async def approve(store: PolicyStore, caller: Caller, application_id: int, appro
     application = await _answerable(store, caller, application_id, "approved")
     now = clock.now()
     note = approval.note.strip() if approval.note and approval.note.strip() else None
-    new = NewGrant(
-        department=application.department,
-        resource=application.resource,
-        items=application.items,
-        purposes=application.purposes,
-        effect=approval.effect,
-        scope=approval.scope if approval.scope is not None else application.scope,
-        valid_until=approval.valid_until if approval.valid_until is not None else application.valid_until,
-        origin="application",
-        origin_id=application.id,
-        reason=f"application {application.id}: {application.justification}",
-    )
+    reason = f"application {application.id}: {application.justification}"
+    new = grant_for(application, APPLICATION, approval.effect, approval.scope, approval.valid_until, reason)
     values = {"state": APPROVED, **_answer(caller, application, now, note)}
     await advance_with_grant(store, caller, table, APPLICATION, application.id, SUBMITTED, values, now, new)
     return await get(store, caller, application.id)

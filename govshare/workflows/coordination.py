@@ -15,7 +15,6 @@ from govshare import clock
 from govshare.catalog.model import Item, Resource, Sharing
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
-from govshare.store.grants import NewGrant
 from govshare.store.tables import applications, coordinations
 from govshare.workflows.events import COORDINATION, record_event
 from govshare.workflows.records import (
@@ -43,7 +42,7 @@ from govshare.workflows.rules import (
     require_visible,
     visible_where,
 )
-from govshare.workflows.steps import advance, advance_with_grant
+from govshare.workflows.steps import advance, advance_with_grant, grant_for
 
 table = coordinations
 
@@ -147,18 +146,8 @@ async def decide(store: PolicyStore, caller: Caller, coordination_id: int, decis
         await advance(store, caller, table, COORDINATION, coordination_id, OPEN, {"state": REFUSED, **values}, now)
         return await get(store, caller, coordination_id)
     assert decision.effect is not None
-    new = NewGrant(
-        department=coordination.department,
-        resource=coordination.resource,
-        items=coordination.items,
-        purposes=coordination.purposes,
-        effect=decision.effect,
-        scope=decision.scope if decision.scope is not None else coordination.scope,
-        valid_until=decision.valid_until if decision.valid_until is not None else coordination.valid_until,
-        origin="coordination",
-        origin_id=coordination_id,
-        reason=f"coordination {coordination_id}: {decision.reasoning.strip()}",
-    )
+    reason = f"coordination {coordination_id}: {decision.reasoning.strip()}"
+    new = grant_for(coordination, COORDINATION, decision.effect, decision.scope, decision.valid_until, reason)
     values = {"state": GRANTED, **values}
     await advance_with_grant(store, caller, table, COORDINATION, coordination_id, OPEN, values, now, new)
     return await get(store, caller, coordination_id)

@@ -6,19 +6,14 @@ import dataclasses
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, select, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from govshare.clock import as_utc
 from govshare.store import grants as grant_rows
 from govshare.store.grants import Grant
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-R = TypeVar("R", bound="DataclassInstance")
+from govshare.store.rows import R, from_row
 
 # Application states; "overdue" is derived (submitted, and the deadline has passed), never stored.
 SUBMITTED, APPROVED, REJECTED, WITHDRAWN = "submitted", "approved", "rejected", "withdrawn"
@@ -115,22 +110,6 @@ class WorkflowEvent:
     target: str
     target_id: int
     details: dict[str, Any]
-
-
-def from_row(cls: type[R], row: Row[Any]) -> R:
-    """The record ``cls`` from a row whose columns carry its field names."""
-    mapping = row._mapping
-    values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        if field.name not in mapping:
-            continue  # attached later (e.g. the grant)
-        value = mapping[field.name]
-        if isinstance(value, datetime.datetime):
-            value = as_utc(value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        values[field.name] = value
-    return cls(**values)
 
 
 async def insert(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> int:

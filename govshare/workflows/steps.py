@@ -17,8 +17,31 @@ from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
 from govshare.store.grants import Grant, NewGrant
 from govshare.workflows.events import record_event
-from govshare.workflows.records import transition
+from govshare.workflows.records import Application, Coordination, transition
 from govshare.workflows.rules import cst_day
+
+
+def grant_for(
+    request: Application | Coordination,
+    origin: str,
+    effect: str,
+    scope: dict[str, Any] | None,
+    until: datetime.date | None,
+    reason: str,
+) -> NewGrant:
+    """The grant an answer to ``request`` makes: what was asked for, narrowed by the answer."""
+    return NewGrant(
+        department=request.department,
+        resource=request.resource,
+        items=request.items,
+        purposes=request.purposes,
+        effect=effect,
+        scope=scope if scope is not None else request.scope,
+        valid_until=until if until is not None else request.valid_until,
+        origin=origin,
+        origin_id=request.id,
+        reason=reason,
+    )
 
 
 def _came_first(target: str, record_id: int, from_state: str) -> GovshareError:
