@@ -169,7 +169,8 @@ class _Shaping:
         if isinstance(field_type, GraphQLNonNull):
             result = self.complete(value, field_type.of_type, nodes, path)
             if result is None:
-                if type(value) is not FieldError:
+                # A null from below already has its error; only a missing value gets one here.
+                if value is None:
                     name = nodes[0].name.value
                     self.errors.append(
                         GraphQLError(f"Cannot return null for non-nullable field {name}.", nodes, path=_path_list(path))

@@ -86,3 +86,19 @@ async def test_the_fast_path_serves_resource_queries_only(gateways: tuple[Gatewa
     document, _errors = fast.prepare("query { ...F } fragment F on Query { residents { totalCount } }")
     assert document is not None
     assert fast.fast.serves(document.definitions[0], {"F": document.definitions[1]})  # type: ignore[arg-type]
+
+
+def test_a_null_in_a_non_null_place_is_reported_once_and_nulls_its_parent() -> None:
+    from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLString, parse
+
+    from govshare.gateway.fast import _Shaping
+    from govshare.resolvers.plan import Selection
+
+    inner = GraphQLObjectType("Inner", {"name": GraphQLField(GraphQLNonNull(GraphQLString))})
+    outer = GraphQLObjectType("Outer", {"inner": GraphQLField(GraphQLNonNull(inner))})
+    document = parse("{ outer { inner { name } } }")
+    nodes = [document.definitions[0].selection_set.selections[0]]  # type: ignore[attr-defined]
+    errors: list[Any] = []
+    shaped = _Shaping(Selection({}, None), errors).complete({"inner": {"name": None}}, outer, nodes, (None, "outer"))  # type: ignore[arg-type]
+    assert shaped is None
+    assert [(e.message, e.path) for e in errors] == [("Cannot return null for non-nullable field name.", ["outer", "inner", "name"])]
