@@ -71,6 +71,7 @@ ITEM_KEYS = (
     "legal_basis",
     "mask",
     "description",
+    "values",
 )
 ITEM_REQUIRED = ("type", "title", "sharing")
 RELATION_KEYS = ("target", "on", "many", "title")
@@ -204,6 +205,7 @@ def _item(ctx: Context, name: str, node: Node, path: tuple[str, ...], owner: str
         legal_basis=f.text("legal_basis", False),
         mask=f.choice("mask", MASKS, False),
         description=f.text("description", False),
+        values=f.choices("values", None) or None,
     )
 
 

@@ -81,6 +81,9 @@ class Item:
     legal_basis: str | None = None
     mask: str | None = None
     description: str | None = None
+    # The item's code set (代码集) when the catalog lists one: a domain this small cannot hide
+    # a value from someone who may check guesses, so such items are never verify-only.
+    values: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,22 +199,24 @@ class Fields:
             return None
         return value
 
-    def choices(self, key: str, choices: Sequence[str]) -> tuple[str, ...]:
-        """A required, non-empty list of distinct values from ``choices``."""
+    def choices(self, key: str, choices: Sequence[str] | None) -> tuple[str, ...]:
+        """A non-empty list of distinct values from ``choices`` (of any texts when None)."""
         node = self.values.get(key)
         if node is None:
             return ()
         if not isinstance(node, SequenceNode) or not node.value:
-            self._wrong(key, "a non-empty list", node, f"write e.g. {key}: [{', '.join(choices)}]")
+            example = ", ".join(choices) if choices is not None else "甲, 乙"
+            self._wrong(key, "a non-empty list", node, f"write e.g. {key}: [{example}]")
             return ()
         picked: list[str] = []
         for entry in node.value:
             value = str(entry.value) if isinstance(entry, ScalarNode) else ""
-            if value not in choices:
+            allowed = bool(value.strip()) if choices is None else value in choices
+            if not allowed:
                 self.ctx.out.add(
                     line_of(entry),
                     f"'{key}' of {self.what} lists {describe(entry)}, which is not allowed",
-                    did_you_mean(value, choices, "use one of"),
+                    "write each value as a text" if choices is None else did_you_mean(value, choices, "use one of"),
                 )
             elif value in picked:
                 self.ctx.out.add(

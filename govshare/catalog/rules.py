@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from govshare.catalog.errors import did_you_mean
-from govshare.catalog.model import Catalog, Category, Resource, Sharing
+from govshare.catalog.model import Catalog, Category, ItemType, Resource, Sharing
 from govshare.catalog.names import check_root_fields, check_type_names, graphql_name, res_key
 from govshare.catalog.reader import Context, Path
 
@@ -88,6 +88,12 @@ def _items(ctx: Context, cat: Catalog) -> None:
                     at,
                     f"{what} has the name of a filter operator ('and', 'or', 'not')",
                     f"rename it, e.g. '{item.name}Value'",
+                )
+            if item.values is not None and item.type not in (ItemType.ID, ItemType.STRING):
+                ctx.problem(
+                    (*at, "values"),
+                    f"{what} lists values, but it is a {item.type.value}: only String and ID items have a code set",
+                    "remove 'values', or make the item's type String",
                 )
             if not ctx.sites.ok((*at, "sharing")):
                 continue

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from govshare.catalog.model import Catalog, Category, Department, Platform, Resource, Source
 from govshare.demo.spec import (
+    BLOOD_TYPES,
     BOOL,
     DATE,
     FLOAT,
     HEALTH_INFO,
     ID,
     INT,
+    MARITAL_STATUSES,
     PIPL,
     PIPL_SENSITIVE,
     STR,
@@ -85,7 +87,7 @@ PERSON = Resource(
         U("status", STR, "人口状态"),
         C("address", STR, "户籍地址", "仅限办理户籍、社会保障、不动产登记等依申请事项时核对住址", mask="address"),
         C("phone", STR, "联系电话", "仅限办理业务时联系本人", mask="phone"),
-        C("maritalStatus", STR, "婚姻状况", "仅限婚姻登记、住房保障、社会救助资格审核"),
+        C("maritalStatus", STR, "婚姻状况", "仅限婚姻登记、住房保障、社会救助资格审核", values=MARITAL_STATUSES),
         W("criminalRecord", STR, "违法犯罪记录", f"{PIPL}第二十八条、第三十四条"),
     ),
     relations=relations(
@@ -235,7 +237,7 @@ HEALTH_RECORD = Resource(
         U("managingInstitution", STR, "建档机构"),
         U("createdOn", DATE, "建档日期"),
         U("familyDoctorSigned", BOOL, "是否签约家庭医生"),
-        C("bloodType", STR, "血型", "仅限应急救治、无偿献血和临床用血业务"),
+        C("bloodType", STR, "血型", "仅限应急救治、无偿献血和临床用血业务", values=BLOOD_TYPES),
         C("lastCheckup", DATE, "最近一次健康体检日期", "仅限老年人健康管理、慢病随访和基本公共卫生服务考核"),
         C("vaccinationComplete", BOOL, "免疫规划疫苗是否全程接种", "仅限入托、入学预防接种证查验"),
         W("chronicDiseases", STR, "慢性病管理类别", HEALTH_INFO),

@@ -51,6 +51,8 @@ def _item(item: Item) -> str:
                        ("mask", item.mask), ("description", item.description)):  # fmt: skip
         if value is not None:
             pairs.append((key, scalar(value, flow=True)))
+    if item.values is not None:
+        pairs.append(("values", "[" + ", ".join(scalar(v, flow=True) for v in item.values) + "]"))
     return _flow(pairs)
 
 

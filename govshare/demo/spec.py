@@ -27,10 +27,12 @@ def U(name: str, type_: ItemType, title: str, *, mask: str | None = None) -> Ite
     return Item(name, column_of(name), type_, title, Sharing.UNCONDITIONAL, mask=mask)
 
 
-def C(name: str, type_: ItemType, title: str, condition: str, *, mask: str | None = None) -> Item:
-    """A conditionally shared business item (R2, R4)."""
+def C(
+    name: str, type_: ItemType, title: str, condition: str, *, mask: str | None = None, values: tuple[str, ...] = ()
+) -> Item:
+    """A conditionally shared business item (R2, R4), with its code set when it has one."""
     return Item(name, column_of(name), type_, title, Sharing.CONDITIONAL, business=True,
-                condition=condition, mask=mask)  # fmt: skip
+                condition=condition, mask=mask, values=values or None)  # fmt: skip
 
 
 def W(name: str, type_: ItemType, title: str, legal_basis: str) -> Item:
@@ -49,6 +51,10 @@ def items(*entries: Item) -> dict[str, Item]:
 def relations(*entries: Relation) -> dict[str, Relation]:
     return {r.name: r for r in entries}
 
+
+# Code sets (代码集) of enumerated items; the generated records use these values only.
+MARITAL_STATUSES = ("未婚", "已婚", "离婚", "丧偶")
+BLOOD_TYPES = tuple(f"{abo}型{rh}" for rh in ("", " RhD阴性") for abo in ("A", "B", "O", "AB"))
 
 # Legal bases cited by withheld items.
 PIPL = "《中华人民共和国个人信息保护法》"

@@ -3,6 +3,11 @@
 Casbin evaluates the version's rules; each decision is cached for the
 version, so a request costs at most a few enforcer calls per item it touches
 the first time and a dictionary lookup afterwards — never one per row.
+
+A grant's effect is then checked against what else it relies on and what else
+the department holds (policies.combined): a grant whose row scope tests an item
+the department may not read, or a verify grant that completes a masked one or
+whose item has too small a domain, decides ``deny`` with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 import casbin
 from casbin.persist.adapter import Adapter, load_policy_line
 
+from govshare.catalog.model import Catalog
+from govshare.policies.combined import Held, combination_problem, scope_items, scope_problem, small_domain
 from govshare.policies.rules import CATALOG, PROVIDER
 
 MODEL = Path(__file__).with_name("model.conf")
@@ -37,6 +44,7 @@ class Decision:
     effect: str  # allow | mask | verify | deny
     basis: str  # provider | unconditional | grant:<id> | none
     until: datetime.date | None = None  # the grant's end date, when a grant decided
+    refusal: str | None = None  # why a grant that matched does not apply (a ``deny``)
 
     @property
     def grant_id(self) -> int | None:
@@ -56,19 +64,80 @@ class Policy:
     text: str
     # Row scopes of the grants this version names, as stored (GraphQL filter JSON).
     scopes: dict[int, dict[str, Any] | None]
+    catalog: Catalog
     _enforcer: casbin.Enforcer = field(init=False, repr=False)
     _cache: dict[tuple[str, str, str, str], Decision] = field(default_factory=dict, init=False, repr=False)
+    _held: dict[tuple[str, str, str], list[Held]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._enforcer = casbin.Enforcer(str(MODEL), VersionAdapter(self.text))
 
     def decide(self, department: str, resource: str, item: str, purpose: str, today: datetime.date) -> Decision:
-        day = today.isoformat()
-        key = (department, f"{resource}.{item}", purpose, day)
+        key = (department, f"{resource}.{item}", purpose, today.isoformat())
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self._decide(department, key[1], purpose, day)
+            found = self._cache[key] = self._effective(department, resource, item, purpose, today, frozenset())
         return found
+
+    def holdings(self, department: str, resource: str, item: str, today: datetime.date) -> list[Held]:
+        """Every effect ``department`` holds on the item today, under every purpose."""
+        day = today.isoformat()
+        key = (department, f"{resource}.{item}", day)
+        found = self._held.get(key)
+        if found is None:
+            found = self._held[key] = []
+            for purpose in self.catalog.platform.purposes:
+                for effect in OUTCOMES:
+                    allowed, rule = self._enforcer.enforce_ex(department, key[1], purpose, effect, day)
+                    if allowed:
+                        found.append(Held(effect, rule[5], purpose, self._scoped(rule[5])))
+        return found
+
+    def _effective(
+        self,
+        department: str,
+        resource: str,
+        item: str,
+        purpose: str,
+        today: datetime.date,
+        visiting: frozenset[str],
+    ) -> Decision:
+        owner = f"{resource}.{item}"
+        decision = self._decide(department, owner, purpose, today.isoformat())
+        grant = decision.grant_id
+        if grant is None:
+            return decision
+        problem = None
+        for tested in scope_items(self.scopes.get(grant)):
+            # A scope that tests the item it opens (or a cycle of grants doing so) relies on itself.
+            seen = f"{resource}.{tested}"
+            effect = (
+                "deny"
+                if seen in visiting or seen == owner
+                else self._effective(department, resource, tested, purpose, today, visiting | {owner}).effect
+            )
+            if effect != "allow":
+                problem = scope_problem(owner, department, tested, effect, purpose)
+                break
+        if problem is None and decision.effect == "verify":
+            spec = self.catalog.resources[resource].items[item]
+            small = small_domain(spec)
+            problem = (
+                f"cannot be verify-only: {small}"
+                if small
+                else combination_problem(owner, department, self.holdings(department, resource, item, today))
+            )
+        if problem is None:
+            return decision
+        return Decision(
+            "deny",
+            f"refused:{decision.basis}",
+            decision.until,
+            f"is not open through {decision.basis.replace(':', ' ')}: {problem}",
+        )
+
+    def _scoped(self, basis: str) -> bool:
+        return basis.startswith("grant:") and bool(self.scopes.get(int(basis.removeprefix("grant:"))))
 
     def _decide(self, department: str, obj: str, purpose: str, day: str) -> Decision:
         for effect in OUTCOMES:

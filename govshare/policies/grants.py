@@ -7,8 +7,13 @@ import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
-from govshare.catalog.model import Catalog, Sharing
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from govshare.catalog.model import Catalog, Resource, Sharing
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.policies.combined import Held, combination_problem, scope_items, scope_problem, small_domain
+from govshare.policies.engine import Policy
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
 from govshare.resolvers.filters import coerce_filter
@@ -16,8 +21,8 @@ from govshare.store import grants as rows
 from govshare.store.grants import EFFECTS, Grant, NewGrant
 
 
-def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date) -> None:
-    """Raise BAD_USER_INPUT listing everything wrong with ``new``."""
+def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date, policy: Policy) -> None:
+    """Raise BAD_USER_INPUT listing everything wrong with ``new``, judged with what ``policy`` grants already."""
     problems: list[str] = []
     resource = catalog.resources.get(new.resource)
     if new.department not in catalog.departments:
@@ -50,8 +55,49 @@ def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date) -> None:
             coerce_filter(resource, new.scope)
         except ValueError as exc:
             problems.append(f"the row scope is not a valid {resource.name} filter: {exc}")
+    if resource is not None and not problems:
+        problems += effect_problems(policy, resource, new, today)
+        problems += scope_problems(policy, resource, new.department, new.scope, new.purposes, today)
     if problems:
         raise bad_input("The grant cannot be made: " + "; ".join(problems), problems=problems)
+
+
+def effect_problems(policy: Policy, resource: Resource, new: NewGrant, today: datetime.date) -> list[str]:
+    """What the grant's effect would reveal beyond itself, given everything the department holds."""
+    problems: list[str] = []
+    for name in new.items:
+        owner = f"{resource.name}.{name}"
+        small = small_domain(resource.items[name]) if new.effect == "verify" else None
+        if small is not None:
+            problems.append(f"{owner} cannot be granted verify-only: {small}; grant 'allow' or 'mask' instead")
+            continue
+        held = policy.holdings(new.department, resource.name, name, today)
+        made = [Held(new.effect, "the grant being made", p, new.scope is not None) for p in new.purposes]
+        problem = combination_problem(owner, new.department, [*held, *made])
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def scope_problems(
+    policy: Policy,
+    resource: Resource,
+    department: str,
+    scope: Mapping[str, Any] | None,
+    purposes: Iterable[str],
+    today: datetime.date,
+) -> list[str]:
+    """A row scope may test only items ``department`` may read in full, under every purpose it serves."""
+    problems: list[str] = []
+    for tested in scope_items(scope):
+        if tested not in resource.items:
+            continue  # reported by the filter check
+        for purpose in purposes:
+            effect = policy.decide(department, resource.name, tested, purpose, today).effect
+            if effect != "allow":
+                problems.append(scope_problem(f"{resource.name}.{tested}", department, tested, effect, purpose))
+                break
+    return problems
 
 
 def _actor(caller: Caller) -> str:
@@ -60,7 +106,7 @@ def _actor(caller: Caller) -> str:
 
 async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
     """Record ``new`` and the policy version it creates; the next request sees it."""
-    check_grant(store.catalog, new, clock.today())
+    check_grant(store.catalog, new, clock.today(), store.current)
     now = clock.now()
 
     async def write(conn: AsyncConnection) -> int:

@@ -122,8 +122,7 @@ class PolicyStore:
             except Exception:  # the store may be briefly unreachable; keep the last policy
                 log.warning("cannot read the policy version", exc_info=True)
 
-    @staticmethod
-    async def _policy(conn: AsyncConnection, version: int, text: str) -> Policy:
+    async def _policy(self, conn: AsyncConnection, version: int, text: str) -> Policy:
         named = granted_ids(text)
         scopes: dict[int, dict[str, Any] | None] = {}
         if named:
@@ -131,4 +130,4 @@ class PolicyStore:
                 select(grants_table.c.id, grants_table.c.scope).where(grants_table.c.id.in_(named))
             )
             scopes = {row.id: row.scope for row in rows}
-        return Policy(version, text, scopes)
+        return Policy(version, text, scopes, self.catalog)

@@ -88,7 +88,10 @@ class Access:
         what = f"{resource.name}.{item} ({spec.title})"
         doing = "" if use == "read" else f" (needed to {use})"
         extensions: dict[str, Any] = {"resource": resource.name, "item": item, "sharing": spec.sharing.value}
-        if spec.sharing is Sharing.WITHHELD:
+        if decision.refusal is not None:
+            extensions["refused"] = decision.basis.removeprefix("refused:")
+            message = f"{what} {decision.refusal}"
+        elif spec.sharing is Sharing.WITHHELD:
             extensions["legalBasis"] = spec.legal_basis
             message = (
                 f"{what} is withheld from other departments{doing}: {spec.legal_basis}. "

@@ -81,7 +81,7 @@ async def submit(store: PolicyStore, caller: Caller, request: Request) -> Applic
     request = request.cleaned()
     now = clock.now()
     catalog = store.catalog
-    problems = check_request(catalog, caller.department, request, cst_day(now), _sharing_problem)
+    problems = check_request(catalog, caller.department, request, cst_day(now), _sharing_problem, store.current)
     if problems:
         resource = catalog.resources.get(request.resource)
         withheld = resource is not None and any(

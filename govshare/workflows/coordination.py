@@ -74,7 +74,7 @@ async def request(store: PolicyStore, caller: Caller, asked: Request) -> Coordin
     require_applicant(caller, "requesting coordination")
     asked = asked.cleaned()
     now = clock.now()
-    problems = check_request(store.catalog, caller.department, asked, cst_day(now), _sharing_problem)
+    problems = check_request(store.catalog, caller.department, asked, cst_day(now), _sharing_problem, store.current)
     if problems:
         refuse("Coordination cannot be requested", problems)
     return await _open(store, caller, asked, None, now)

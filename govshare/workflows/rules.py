@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement, Table, or_
 from govshare.catalog.model import Catalog, Item, Resource
 from govshare.clock import CHINA
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.policies.engine import Policy
+from govshare.policies.grants import scope_problems
 from govshare.resolvers.context import Caller
 from govshare.resolvers.filters import coerce_filter
 
@@ -123,8 +125,12 @@ def check_request(
     request: Request,
     today: datetime.date,
     item_problem: Callable[[Resource, Item], str | None],
+    policy: Policy,
 ) -> list[str]:
-    """Everything wrong with ``request``; ``item_problem`` judges each named item's sharing type."""
+    """Everything wrong with ``request``; ``item_problem`` judges each named item's sharing type.
+
+    A proposed row scope may test only items the department may read in full already (``policy``).
+    """
     problems: list[str] = []
     resource = catalog.resources.get(request.resource)
     if resource is None:
@@ -156,6 +162,8 @@ def check_request(
             coerce_filter(resource, request.scope)
         except ValueError as exc:
             problems.append(f"the row scope is not a valid {resource.name} filter: {exc}")
+        else:
+            problems += scope_problems(policy, resource, department, request.scope, request.purposes, today)
     return problems
 
 

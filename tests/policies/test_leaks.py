@@ -93,7 +93,7 @@ GRANTS = (
     Grant("market", "LandParcel", ("transactionPrice",), ("work_reference",), "mask"),  # not text: masked to null
     Grant("market", "CreditRecord", ("penaltyAmount",), ("work_reference",), "allow"),  # an HTTP source
     Grant("ndrc", "LegalEntity", ("phone", "employees"), PURPOSES, "verify"),
-    Grant("bigdata", "HealthRecord", ("bloodType", "lastCheckup"), ("data_verification",), "verify"),
+    Grant("bigdata", "HealthRecord", ("lastCheckup",), ("data_verification",), "verify"),
     Grant("police", "SocialInsurance", ("paymentBase", "monthsPaid"), PURPOSES, "allow", until=date(2027, 12, 31)),
     # A withheld item opened by the authority's coordination decision.
     Grant("hrss", "LegalEntity", ("annualRevenue",), ("data_verification",), "allow", origin="coordination"),
