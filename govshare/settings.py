@@ -33,12 +33,25 @@ class Settings:
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
     audit_checkpoint_every: int = 1000  # records between signed checkpoints
     audit_retention_days: int = 365  # R10: at least one year
+    # Verification is metered (docs/policy.md): checks per verify grant per day, and per operation.
+    verify_checks_per_day: int = 1000
+    verify_checks_per_operation: int = 5
 
     @property
     def effective_store_url(self) -> str:
         return self.store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
 
 
+_AT_LEAST_ONE = (
+    "max_depth",
+    "max_aliases",
+    "max_tokens",
+    "max_body_bytes",
+    "page_cap",
+    "audit_checkpoint_every",
+    "verify_checks_per_day",
+    "verify_checks_per_operation",
+)
 _ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
 
 
@@ -74,7 +87,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             raise SettingsError(f"{_ENV_NAMES[f.name]}={raw!r} is not a valid {kind.__name__}") from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)  # type: ignore[arg-type]
-    for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "page_cap", "audit_checkpoint_every"):
+    for name in _AT_LEAST_ONE:
         if getattr(settings, name) < 1:
             raise SettingsError(f"{_ENV_NAMES[name]} must be at least 1")
     if settings.audit_retention_days < 365:

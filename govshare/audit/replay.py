@@ -66,8 +66,10 @@ async def replay(gateway: Gateway, seq: int) -> ReplayReport:
     request = GraphQLRequest(record.query, record.variables, record.operation_name)
     assert record.recorded_at is not None
     day = record.recorded_at.astimezone(clock.CHINA).date()
-    then = await gateway.run(request, caller, record.purpose, allow_mutations=False, policy=then_policy, today=day)
-    now = await gateway.run(request, caller, record.purpose, allow_mutations=False)
+    then = await gateway.run(
+        request, caller, record.purpose, allow_mutations=False, policy=then_policy, today=day, metered=False
+    )
+    now = await gateway.run(request, caller, record.purpose, allow_mutations=False, metered=False)
     decisions_then = then.context.decisions() if then.context else []
     decisions_now = now.context.decisions() if now.context else []
     report = ReplayReport(

@@ -120,8 +120,10 @@ class Gateway:
         allow_mutations: bool = True,
         policy: Policy | None = None,
         today: datetime.date | None = None,
+        metered: bool = True,
     ) -> Outcome:
-        """Execute one operation; ``policy`` and ``today`` replace the present ones for a replay."""
+        """Execute one operation; ``policy`` and ``today`` replace the present ones for a replay,
+        which makes its verification checks unmetered (``metered=False``)."""
         document, errors = self.prepare(request.query)
         if document is None:
             return self._outcome(ExecutionResult(None, errors), None)
@@ -131,7 +133,7 @@ class Gateway:
             how = "are not served" if kind is OperationType.SUBSCRIPTION else "need POST"
             error = GraphQLError(f"{kind.value} operations {how} here", extensions={"code": BAD_USER_INPUT})
             return self._outcome(ExecutionResult(None, [error]), None, kind.value)
-        context = RequestContext(self.runtime, caller, purpose, policy, today, self)
+        context = RequestContext(self.runtime, caller, purpose, policy, today, self, metered)
         timeout = self.runtime.settings.request_timeout
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         try:

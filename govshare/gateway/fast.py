@@ -47,6 +47,7 @@ class _Info(NamedTuple):
     field_nodes: list[FieldNode]
     fragments: dict[str, FragmentDefinitionNode]
     variable_values: VariableValues
+    operation: OperationDefinitionNode
 
 
 class _Null(Exception):
@@ -118,7 +119,7 @@ class FastExecutor:
             try:
                 args = get_argument_values(field, nodes[0], coerced)
                 assert field.resolve is not None
-                return await field.resolve(None, _Info(context, nodes, document_fragments, coerced), **args)
+                return await field.resolve(None, _Info(context, nodes, document_fragments, coerced, operation), **args)
             except Exception as exc:
                 errors.append(located_error(exc, nodes, [key]))
                 return _FAILED

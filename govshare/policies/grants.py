@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from govshare.catalog.model import Catalog, Resource, Sharing
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
 from govshare.policies.combined import Held, combination_problem, scope_items, scope_problem, small_domain
@@ -106,10 +105,12 @@ def _actor(caller: Caller) -> str:
 
 async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
     """Record ``new`` and the policy version it creates; the next request sees it."""
-    check_grant(store.catalog, new, clock.today(), store.current)
-    now = clock.now()
+    today, now = clock.today(), clock.now()
+    check_grant(store.catalog, new, today, store.current)
 
     async def write(conn: AsyncConnection) -> int:
+        # Judged again under the policy lock: a grant made meanwhile elsewhere may combine with this one.
+        check_grant(store.catalog, new, today, await store.policy_in(conn))
         return await rows.insert_grant(conn, new, by=_actor(caller), now=now)
 
     reason = f"grant to {new.department} on {new.resource} ({new.origin})"

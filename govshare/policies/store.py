@@ -93,8 +93,18 @@ class PolicyStore:
                     policy_digest=digest(text),
                     policy_text=text,
                 )
-            self._current = await self._policy(conn, version, text)
+            self._advance(await self._policy(conn, version, text))
         return result, version
+
+    async def policy_in(self, conn: AsyncConnection) -> Policy:
+        """The policy as ``conn`` sees the grants now: inside :meth:`change`, decided under its lock."""
+        text = policy_text(policy_lines(self.catalog, await grant_rows.unrevoked_grants(conn)))
+        return await self._policy(conn, await versions.latest_version_id(conn) or 0, text)
+
+    def _advance(self, policy: Policy) -> None:
+        # A poll that read an older version may finish after a change: never go back.
+        if self._current is None or policy.version >= self._current.version:
+            self._current = policy
 
     async def load(self, version_id: int) -> Policy | None:
         """A stored version, e.g. the one a recorded operation ran under."""
@@ -111,7 +121,7 @@ class PolicyStore:
                 return
             stored = await versions.get_version(conn, latest)
             assert stored is not None
-            self._current = await self._policy(conn, stored.id, stored.policy_text)
+            self._advance(await self._policy(conn, stored.id, stored.policy_text))
         log.info("policy version %s is now in force", latest)
 
     async def _poll(self) -> None:

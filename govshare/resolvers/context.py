@@ -76,6 +76,8 @@ class RequestContext:
     policy: Policy | None = None
     today: datetime.date | None = None
     gateway: Gateway | None = None  # the executor running this request (replays run through it too)
+    metered: bool = True  # verification checks count against quotas (not when an auditor replays them)
+    verify_checks: int | None = None  # verification checks the operation asks for, counted at the first
     stats: dict[str, SourceStats] = field(default_factory=dict)
     loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
     _access: Access | None = None

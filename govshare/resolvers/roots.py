@@ -12,11 +12,12 @@ import datetime
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLResolveInfo
+from graphql import FieldNode, GraphQLResolveInfo
 
 from govshare.catalog.model import Resource
 from govshare.connectors.base import Aggregate, Count, Filter, Select, conjoin
 from govshare.errors import FORBIDDEN, SOURCE_UNAVAILABLE, FieldError, GovshareError, bad_input
+from govshare.policies.quota import count_check, too_many_checks
 from govshare.resolvers import cursor
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.fetch import as_dicts, columns_of, fill, keyed_loader, rows_by
@@ -174,11 +175,23 @@ def verify(resource: Resource) -> Resolver:
         claimed = {name: getattr(v, "value", v) for name, v in claims.items()}
         if not claimed:
             raise bad_input(f"claims must name at least one item of {resource.name}", resource=resource.name)
+        if ctx.verify_checks is None:
+            ctx.verify_checks = _verify_fields(info)
+        cap = ctx.runtime.settings.verify_checks_per_operation
+        if ctx.verify_checks > cap:  # refused before any is counted or made
+            raise too_many_checks(ctx.verify_checks, cap)
+        metered: dict[int, str] = {}
         for name in claimed:
             decision = access.decision(resource, name)
             # Not with a mask: the shown part narrows the rest to a few thousand guesses.
             if decision.effect not in ("allow", "verify"):
                 raise access.forbidden(resource, name, decision, "verify it")
+            if decision.effect == "verify" and decision.grant_id is not None:
+                metered.setdefault(decision.grant_id, f"{resource.name}.{name}")
+        if ctx.metered:
+            quota = ctx.runtime.settings.verify_checks_per_day
+            for grant, owner in sorted(metered.items()):
+                await count_check(ctx.runtime.policies.engine, grant, owner, access.today, quota)
         # The comparison happens here: the claimed items' values never reach the response.
         level = Level(resource, {resource.key, *claimed})
         level.scope = access.scope(resource, claimed)
@@ -189,3 +202,11 @@ def verify(resource: Resource) -> Resolver:
         return {"found": True, "matched": not mismatched, "mismatched": mismatched}
 
     return resolve
+
+
+def _verify_fields(info: Info) -> int:
+    """How many verification checks the operation makes: its verify root fields, aliases included."""
+    verifiers = {r.single + "Verify" for r in info.context.catalog.resources.values()}
+    top: dict[str, list[FieldNode]] = {}
+    _selection(info).collect(info.operation.selection_set, top, by_alias=True)
+    return sum(1 for nodes in top.values() if nodes[0].name.value in verifiers)

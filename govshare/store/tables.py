@@ -224,3 +224,12 @@ workflow_events = Table(
     Column("details", JSON, nullable=False),
     Index("ix_workflow_events_target", "target", "target_id"),
 )
+
+# Verification checks made through each verify grant per day (China Standard Time), for its quota.
+verify_checks = Table(
+    "verify_checks",
+    metadata,
+    Column("grant_id", Integer, ForeignKey("grants.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("checks", Integer, nullable=False),
+)

@@ -84,7 +84,9 @@ async def advance_with_grant(
     The record is claimed first, so that only one decision creates a grant; if the grant
     cannot be made after all, the claim is undone and the record is as it was.
     """
-    check_grant(store.catalog, new, cst_day(now), store.current)  # refuse before claiming, with the grant's own messages
+    check_grant(
+        store.catalog, new, cst_day(now), store.current
+    )  # refuse before claiming, with the grant's own messages
     async with store.engine.begin() as conn:
         if not await transition(conn, table, record_id, from_state, values):
             raise _came_first(target, record_id, from_state)

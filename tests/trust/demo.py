@@ -1,0 +1,139 @@
+"""A served demo world for the attack tests: the gateway over real HTTP, the platform database beside it.
+
+Grants are made as a user would (``grantAdd`` as the authority), and also written straight
+into the platform database, as grants stored before the present rules were would be, to show
+that the rules hold when deciding too, not only when granting.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from govshare import clock
+from govshare.app import create_app
+from govshare.auth import issue_token
+from govshare.catalog import Catalog, load_catalog
+from govshare.catalog.model import ItemType
+from govshare.connectors.http_source import make_source_app
+from govshare.demo import credit_source, generate_world
+from govshare.demo.world import FILE_OF_RESOURCE
+from govshare.policies.store import PolicyStore
+from govshare.settings import Settings
+from govshare.store import grants as grant_rows
+from govshare.store.database import store_engine
+from govshare.store.grants import NewGrant
+from govshare.store.tables import audit_records
+from tests.services import run_async, serve_app
+
+PERSONS = 1000
+GRANT_ADD = "mutation($input: GrantInput!) { grantAdd(input: $input) { id effect } }"
+Row = dict[str, Any]
+
+
+@dataclass
+class Demo:
+    url: str
+    http: httpx.Client
+    settings: Settings
+    catalog: Catalog
+    world: Path
+    responses: int = field(default=0)  # HTTP responses to /graphql so far
+
+    def token(self, department: str, *roles: str) -> str:
+        return issue_token(self.settings, department, f"{department}-user", list(roles or ("member",)))
+
+    def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        department: str,
+        roles: tuple[str, ...] = ("member",),
+        purpose: str | None = "work_reference",
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token(department, *roles)}"}
+        if purpose is not None:
+            headers["X-Purpose"] = purpose
+        response = self.http.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, headers=headers)
+        self.responses += 1
+        body: dict[str, Any] = response.json()
+        return body
+
+    def grant(self, department: str, resource: str, items: list[str], purposes: list[str], effect: str,
+              scope: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """``grantAdd`` as the authority: the answer's body (data or errors)."""
+        grant = {"department": department, "resource": resource, "items": items, "purposes": purposes,
+                 "effect": effect.upper(), "scope": scope}  # fmt: skip
+        return self.post(GRANT_ADD, {"input": grant}, department=self.catalog.platform.authority, roles=("authority",))
+
+    def stored_grant(self, new: NewGrant) -> int:
+        """Write a grant without any check, as one stored before the present rules; wait until it is served."""
+
+        async def write() -> int:
+            engine = store_engine(self.settings.effective_store_url)
+            store = PolicyStore(engine, self.catalog)
+            try:
+
+                async def insert(conn: AsyncConnection) -> int:
+                    return await grant_rows.insert_grant(conn, new, by="bigdata/legacy", now=clock.now())
+
+                grant_id, _ = await store.change("bigdata", "legacy", "grant stored before the present rules", insert)
+                assert grant_id is not None
+                return grant_id
+            finally:
+                await engine.dispose()
+
+        grant_id = run_async(write)
+        time.sleep(4 * self.settings.policy_poll)  # the server polls for new policy versions
+        return grant_id
+
+    def audit_count(self) -> int:
+        async def count() -> int:
+            engine = store_engine(self.settings.effective_store_url)
+            try:
+                async with engine.connect() as conn:
+                    return int((await conn.execute(select(func.count()).select_from(audit_records))).scalar_one())
+            finally:
+                await engine.dispose()
+
+        return run_async(count)
+
+    @functools.cached_property
+    def rows(self) -> dict[str, dict[Any, Row]]:
+        """Every row of every resource, read straight from the department databases."""
+        found: dict[str, dict[Any, Row]] = {}
+        for name, res in self.catalog.resources.items():
+            columns = ", ".join(f'"{item.column}"' for item in res.items.values())
+            with closing(sqlite3.connect(f"file:{self.world / FILE_OF_RESOURCE[name]}?mode=ro", uri=True)) as conn:
+                rows = [dict(zip(res.items, r, strict=True)) for r in conn.execute(f'SELECT {columns} FROM "{res.table}"')]
+            flags = [i for i, item in res.items.items() if item.type is ItemType.BOOLEAN]
+            for row in rows:  # SQLite keeps booleans as 0/1
+                row.update({i: bool(row[i]) for i in flags if row[i] is not None})
+            found[name] = {row[res.key]: row for row in rows}
+        return found
+
+
+def serve_demo(world: Path, platform: Path, **settings: Any) -> Iterator[Demo]:
+    generate_world(world, PERSONS, progress=False)
+    config = Settings(data_dir=platform, secret="trust-tests-signing-key-of-enough-length", policy_poll=0.05, **settings)
+    with serve_app(make_source_app(*credit_source(world))) as credit_url:
+        catalog = load_catalog(world / "catalog.yaml", env={"CREDIT_API_URL": credit_url})
+        app = create_app(catalog, config)
+        with serve_app(app, lifespan="on") as url, httpx.Client(timeout=60) as http:
+            yield Demo(url, http, config, catalog, world)
+
+
+def errors_of(body: dict[str, Any], code: str | None = None) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = body.get("errors", [])
+    return [e for e in errors if code is None or e["extensions"]["code"] == code]
