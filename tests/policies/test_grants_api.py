@@ -209,8 +209,8 @@ def test_every_problem_is_named_at_once(api: Api) -> None:
 
 def test_a_withheld_item_opens_by_the_authority_only(api: Api, world: World) -> None:
     application = NewGrant(STRANGER, "Citizen", ("record",), ("administrative_basis",), "allow", origin="application")
+    catalog_only = Policy(0, policy_text(policy_lines(world.catalog, [])), {}, world.catalog)
     with pytest.raises(GovshareError) as refused:
-        catalog_only = Policy(0, policy_text(policy_lines(world.catalog, [])), {}, world.catalog)
         check_grant(world.catalog, application, clock.today(), catalog_only)
     assert refused.value.code == "BAD_USER_INPUT"
     assert "Citizen.record is withheld" in refused.value.message and LEGAL_BASIS in refused.value.message
