@@ -116,7 +116,9 @@ class Demo:
         for name, res in self.catalog.resources.items():
             columns = ", ".join(f'"{item.column}"' for item in res.items.values())
             with closing(sqlite3.connect(f"file:{self.world / FILE_OF_RESOURCE[name]}?mode=ro", uri=True)) as conn:
-                rows = [dict(zip(res.items, r, strict=True)) for r in conn.execute(f'SELECT {columns} FROM "{res.table}"')]
+                rows = [
+                    dict(zip(res.items, r, strict=True)) for r in conn.execute(f'SELECT {columns} FROM "{res.table}"')
+                ]
             flags = [i for i, item in res.items.items() if item.type is ItemType.BOOLEAN]
             for row in rows:  # SQLite keeps booleans as 0/1
                 row.update({i: bool(row[i]) for i in flags if row[i] is not None})
@@ -126,7 +128,9 @@ class Demo:
 
 def serve_demo(world: Path, platform: Path, **settings: Any) -> Iterator[Demo]:
     generate_world(world, PERSONS, progress=False)
-    config = Settings(data_dir=platform, secret="trust-tests-signing-key-of-enough-length", policy_poll=0.05, **settings)
+    config = Settings(
+        data_dir=platform, secret="trust-tests-signing-key-of-enough-length", policy_poll=0.05, **settings
+    )
     with serve_app(make_source_app(*credit_source(world))) as credit_url:
         catalog = load_catalog(world / "catalog.yaml", env={"CREDIT_API_URL": credit_url})
         app = create_app(catalog, config)

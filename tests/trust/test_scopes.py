@@ -48,9 +48,13 @@ def test_an_approval_that_adds_such_a_scope_is_refused_and_changes_nothing(demo:
 
 
 def test_a_direct_grant_with_such_a_scope_is_refused(demo: Demo) -> None:
-    assert _names_the_scope_item(demo.grant("market", "Person", ["maritalStatus"], ["work_reference"], "allow", CRIMINAL))
+    assert _names_the_scope_item(
+        demo.grant("market", "Person", ["maritalStatus"], ["work_reference"], "allow", CRIMINAL)
+    )
     # A conditional item the department may only see masked is no better than a withheld one.
-    body = demo.grant("market", "Person", ["maritalStatus"], ["data_verification"], "allow", {"phone": {"isNull": False}})
+    body = demo.grant(
+        "market", "Person", ["maritalStatus"], ["data_verification"], "allow", {"phone": {"isNull": False}}
+    )
     [error] = errors_of(body, "BAD_USER_INPUT")
     assert "Person.phone" in error["message"]
 

@@ -30,7 +30,9 @@ def _address_checks(demo: Demo, count: int) -> list[tuple[str, str, str]]:
 def test_small_domains_are_never_verify_only(demo: Demo) -> None:
     [coded] = errors_of(demo.grant("market", "Person", ["maritalStatus"], ["data_verification"], "verify"))
     assert "code set has 4 values" in coded["message"]
-    [boolean] = errors_of(demo.grant("market", "HealthRecord", ["vaccinationComplete"], ["data_verification"], "verify"))
+    [boolean] = errors_of(
+        demo.grant("market", "HealthRecord", ["vaccinationComplete"], ["data_verification"], "verify")
+    )
     assert "Boolean" in boolean["message"]
     # One stored before the rule is refused when decided.
     demo.stored_grant(NewGrant("police", "HealthRecord", ("bloodType",), ("data_verification",), "verify"))
