@@ -92,7 +92,7 @@ def scope_items(scope: Mapping[str, Any] | None) -> list[str]:
 
 def scope_problem(owner: str, department: str, item: str, effect: str, purpose: str) -> str:
     """Why a row scope may not test ``item``, which ``department`` itself may only ``effect``."""
-    held = "may not read" if effect == "deny" else f"may only {effect}"
+    held = {"deny": "may not read", "allow-some-rows": "may read on some rows only"}.get(effect, f"may only {effect}")
     return (
         f"the row scope tests {owner.split('.')[0]}.{item}, which {department} {held} (purpose {purpose}): "
         "the rows a scope lets through would reveal that item, so a scope may only test items the department "

@@ -114,7 +114,7 @@ class Policy:
             effect = (
                 "deny"
                 if seen in visiting or seen == owner
-                else self._effective(department, resource, tested, purpose, today, visiting | {owner}).effect
+                else self.readable(self._effective(department, resource, tested, purpose, today, visiting | {owner}))
             )
             if effect != "allow":
                 problem = scope_problem(owner, department, tested, effect, purpose)
@@ -135,6 +135,15 @@ class Policy:
             decision.until,
             f"is not open through {decision.basis.replace(':', ' ')}: {problem}",
         )
+
+    def readable(self, decision: Decision) -> str:
+        """``allow`` when the decision reads the item on every row; else what it does (``allow-some-rows``…).
+
+        A row scope may test only such items: one readable on some rows would be revealed on the others.
+        """
+        if decision.effect == "allow" and self._scoped(decision.basis):
+            return "allow-some-rows"
+        return decision.effect
 
     def _scoped(self, basis: str) -> bool:
         return basis.startswith("grant:") and bool(self.scopes.get(int(basis.removeprefix("grant:"))))

@@ -92,7 +92,7 @@ def scope_problems(
         if tested not in resource.items:
             continue  # reported by the filter check
         for purpose in purposes:
-            effect = policy.decide(department, resource.name, tested, purpose, today).effect
+            effect = policy.readable(policy.decide(department, resource.name, tested, purpose, today))
             if effect != "allow":
                 problems.append(scope_problem(f"{resource.name}.{tested}", department, tested, effect, purpose))
                 break

@@ -78,3 +78,13 @@ def test_a_scope_on_a_readable_item_still_narrows(demo: Demo) -> None:
     inside = {k for k, row in demo.rows["Person"].items() if row["district"] == "杞县"}
     assert {n["idNumber"] for n in nodes} == inside
     assert all(n["maritalStatus"] == demo.rows["Person"][n["idNumber"]]["maritalStatus"] for n in nodes)
+
+
+def test_a_scope_may_not_test_an_item_readable_on_some_rows_only(demo: Demo) -> None:
+    """Phone readable in 杞县 only: a scope on phone would tell, elsewhere, who has one."""
+    assert "errors" not in demo.grant(
+        "natres", "Person", ["phone"], ["work_reference"], "allow", {"district": {"eq": "杞县"}}
+    )
+    body = demo.grant("natres", "Person", ["maritalStatus"], ["work_reference"], "allow", {"phone": {"isNull": False}})
+    [error] = errors_of(body, "BAD_USER_INPUT")
+    assert "Person.phone" in error["message"] and "some rows only" in error["message"]
