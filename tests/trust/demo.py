@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
@@ -33,15 +33,16 @@ from govshare.settings import Settings
 from govshare.store import grants as grant_rows
 from govshare.store.database import store_engine
 from govshare.store.grants import NewGrant
-from govshare.store.tables import audit_records
+from govshare.store.tables import audit_records, grants
 from tests.services import run_async, serve_app
 
 PERSONS = 1000
 GRANT_ADD = "mutation($input: GrantInput!) { grantAdd(input: $input) { id effect } }"
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
-@dataclass
+@dataclass(repr=False)  # its rows would fill every failure report
 class Demo:
     url: str
     http: httpx.Client
@@ -80,23 +81,35 @@ class Demo:
     def stored_grant(self, new: NewGrant) -> int:
         """Write a grant without any check, as one stored before the present rules; wait until it is served."""
 
-        async def write() -> int:
+        async def insert(conn: AsyncConnection) -> int:
+            return await grant_rows.insert_grant(conn, new, by="bigdata/legacy", now=clock.now())
+
+        grant_id = self._change("grant stored before the present rules", insert)
+        assert grant_id is not None
+        return grant_id
+
+    def revoke_all(self) -> None:
+        """End every grant at once, as if none had been made."""
+
+        async def revoke(conn: AsyncConnection) -> None:
+            await conn.execute(
+                update(grants).where(grants.c.revoked_at.is_(None)).values(revoked_at=clock.now(), revoked_by="reset")
+            )
+
+        self._change("every grant ended", revoke)
+
+    def _change(self, reason: str, write: Callable[[AsyncConnection], Awaitable[T]]) -> T | None:
+        async def change() -> T | None:
             engine = store_engine(self.settings.effective_store_url)
-            store = PolicyStore(engine, self.catalog)
             try:
-
-                async def insert(conn: AsyncConnection) -> int:
-                    return await grant_rows.insert_grant(conn, new, by="bigdata/legacy", now=clock.now())
-
-                grant_id, _ = await store.change("bigdata", "legacy", "grant stored before the present rules", insert)
-                assert grant_id is not None
-                return grant_id
+                result, _ = await PolicyStore(engine, self.catalog).change("bigdata", "tests", reason, write)
+                return result
             finally:
                 await engine.dispose()
 
-        grant_id = run_async(write)
+        result = run_async(change)
         time.sleep(4 * self.settings.policy_poll)  # the server polls for new policy versions
-        return grant_id
+        return result
 
     def audit_count(self) -> int:
         async def count() -> int:
