@@ -27,6 +27,10 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_body_bytes: int = 64 * 1024
+    max_variable_depth: int = 32  # nesting of the request's variables (objects and lists)
+    max_variable_values: int = 10_000  # values in the request's variables, counted at every level
+    max_introspection_depth: int = 15  # the standard introspection query nests 15 levels
+    max_introspection_tokens: int = 5000
     page_cap: int = 1000
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
@@ -39,6 +43,7 @@ class Settings:
         return self.store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
 
 
+_POSITIVE = [f.name for f in fields(Settings) if f.name.startswith("max_")] + ["page_cap", "audit_checkpoint_every"]
 _ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
 
 
@@ -74,7 +79,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             raise SettingsError(f"{_ENV_NAMES[f.name]}={raw!r} is not a valid {kind.__name__}") from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)  # type: ignore[arg-type]
-    for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "page_cap", "audit_checkpoint_every"):
+    for name in _POSITIVE:
         if getattr(settings, name) < 1:
             raise SettingsError(f"{_ENV_NAMES[name]} must be at least 1")
     if settings.audit_retention_days < 365:
