@@ -24,6 +24,7 @@ from graphql import (
     parse,
     validate,
 )
+from graphql.validation.validate import ValidationAbortedError
 
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
 from govshare.gateway.fast import FastExecutor
@@ -106,7 +107,10 @@ class Gateway:
                 exc.message = f"The document has more than {settings.max_tokens} tokens"
             prepared: tuple[DocumentNode | None, list[GraphQLError]] = (None, [exc])
         else:
-            errors = check_limits(document, settings) or validate(self.schema.graphql, document)
+            errors = check_limits(document, settings) or [
+                _too_costly() if isinstance(e, ValidationAbortedError) else e
+                for e in validate(self.schema.graphql, document)
+            ]
             prepared = (None, errors) if errors else (document, [])
         self._documents.put(query, prepared)
         return prepared
@@ -166,6 +170,12 @@ class Gateway:
         if errors:
             body["errors"] = errors
         return Outcome(body, context, [e["extensions"]["code"] for e in errors], kind, name)
+
+
+def _too_costly() -> GraphQLError:
+    # graphql-core gives up on documents whose fields would take too long to compare (repeated fields).
+    message = "The document is too costly to validate (too many fields to compare); remove repeated fields"
+    return GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})
 
 
 def _parse(query: str, settings: Settings) -> DocumentNode:
