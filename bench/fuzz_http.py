@@ -44,7 +44,8 @@ def summary(report: Report, args: argparse.Namespace) -> str:
             f"| {report.malformed:,} |",
             f"| HTTP statuses | {statuses} |",
             f"| error codes | {codes} |",
-            f"| 5xx other than AUDIT_UNAVAILABLE / SOURCE_UNAVAILABLE, leaks in messages | {len(report.problems)} |",
+            f"| problems: 5xx but AUDIT_UNAVAILABLE / SOURCE_UNAVAILABLE, INTERNAL, leaks in messages, "
+            f"answers without exactly one audit record | {len(report.problems)} |",
             f"| answers of the application / audit records | {report.answered:,} / {report.audited:,} "
             f"(+ {report.abandoned} uploads their client abandoned, recorded; {report.before_http} refused by "
             "uvicorn's HTTP parser before the application) |",

@@ -85,6 +85,10 @@ async def graphql(request: Request) -> Response:
         await gateway.runtime.audit.append(record)
     except AuditUnavailable:
         return _audit_unavailable()
+    except Exception:
+        # A record that cannot be written for any reason withholds the answer all the same.
+        log.exception("the audit record of %s %s could not be written", request.method, request.url.path)
+        return _audit_unavailable()
     return Response(content, status, headers, media_type="application/json")
 
 

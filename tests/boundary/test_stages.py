@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from govshare.audit.log import AuditLog
 from govshare.auth import TokenCache
 from govshare.catalog.model import Resource
 from govshare.gateway import executor, fast, http
@@ -26,6 +27,10 @@ MESSAGE = 'Traceback: File "/work/x.py", SELECT * FROM t at sqlite:///tmp/p.db v
 def _boom(*_args: Any, **_kwargs: Any) -> NoReturn:
     # What an unexpected failure might carry: none of it may reach the caller.
     raise RuntimeError(MESSAGE)
+
+
+async def _aboom(*args: Any, **kwargs: Any) -> NoReturn:
+    _boom(*args, **kwargs)
 
 
 WHOLE_REQUEST: dict[str, tuple[Any, str]] = {
@@ -105,3 +110,16 @@ def test_a_failure_inside_a_field_nulls_that_field_only_and_is_recorded(
     [record] = audit_records(served)
     assert (record.outcome, record.error_codes) == ("partial", ["INTERNAL"])
     assert error_id in caplog.text
+
+
+def test_an_audit_record_that_cannot_be_written_withholds_the_answer(
+    served: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="govshare.gateway")
+    monkeypatch.setattr(AuditLog, "append", _aboom)
+    response = served.post(RESOURCES)
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE" and "data" not in response.json()
+    assert "could not be written" in caplog.text and not [leak for leak in LEAKS if leak in response.text]
+    assert audit_records(served) == []
