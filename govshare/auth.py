@@ -8,11 +8,14 @@ agree without configuration. Time checks use the platform clock, so
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 
@@ -72,16 +75,23 @@ def issue_token(
 
 
 def verify_token(settings: Settings, token: str, catalog: Catalog) -> Caller:
+    return _verified(settings, token, catalog)[0]
+
+
+def _verified(settings: Settings, token: str, catalog: Catalog) -> tuple[Caller, float]:
+    """The caller a token names, and when it expires."""
     try:
         claims = jwt.decode(
             token,
             signing_key(settings),
             algorithms=["HS256"],
             issuer=ISSUER,
-            options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub", "iss"]},
+            # exp, iat and sub are checked here, with messages naming the claim.
+            options={"verify_exp": False, "verify_iat": False, "verify_sub": False, "require": ["exp", "sub", "iss"]},
         )
     except jwt.InvalidTokenError as exc:
         raise TokenError(f"the bearer token is invalid ({exc}); issue one with `govshare token issue`") from None
+    _check_types(claims)
     if claims["exp"] <= clock.now().timestamp():
         raise TokenError("the bearer token has expired; issue a new one with `govshare token issue`")
     department = claims.get("dept")
@@ -92,7 +102,31 @@ def verify_token(settings: Settings, token: str, catalog: Catalog) -> Caller:
         raise TokenError(f"the token's roles {roles!r} are not all among {', '.join(ROLES)}")
     if "authority" in roles and department != catalog.platform.authority:
         raise TokenError(f"the token gives role 'authority' to {department!r}, which is not the platform authority")
-    return Caller(department=department, user=str(claims["sub"]), roles=tuple(roles))
+    return Caller(department=department, user=claims["sub"], roles=tuple(roles)), float(claims["exp"])
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# Each claim the server reads, what it must be, and how to tell.
+_CLAIM_TYPES: tuple[tuple[str, str, Callable[[object], bool]], ...] = (
+    ("exp", "a number of seconds since 1970", _is_number),
+    ("iat", "a number of seconds since 1970", _is_number),
+    ("sub", "a non-empty string", lambda v: isinstance(v, str) and bool(v)),
+    ("dept", "a string", lambda v: isinstance(v, str)),
+    ("roles", "a list of strings", lambda v: isinstance(v, list) and all(isinstance(r, str) for r in v)),
+)
+
+
+def _check_types(claims: dict[str, Any]) -> None:
+    """A token signed with the right key may still hold claims of the wrong type; name the first."""
+    for name, kind, holds in _CLAIM_TYPES:
+        if name in claims and not holds(claims[name]):
+            raise TokenError(
+                f"the token's claim '{name}' must be {kind}, not {type(claims[name]).__name__}; "
+                "issue a token with `govshare token issue`"
+            )
 
 
 class TokenCache:
@@ -109,9 +143,8 @@ class TokenCache:
         found = self._known.get(token)
         if found is not None and found[1] > clock.now().timestamp():
             return found[0]
-        caller = verify_token(self.settings, token, self.catalog)
+        caller, expires = _verified(self.settings, token, self.catalog)
         if len(self._known) >= self.size:
             self._known.clear()  # simple bound: a full cache starts over
-        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
-        self._known[token] = (caller, float(expires))
+        self._known[token] = (caller, expires)
         return caller

@@ -27,6 +27,10 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_body_bytes: int = 64 * 1024
+    max_variable_depth: int = 32  # nesting of the request's variables (objects and lists)
+    max_variable_values: int = 10_000  # values in the request's variables, counted at every level
+    max_introspection_depth: int = 15  # the standard introspection query nests 15 levels
+    max_introspection_tokens: int = 5000
     page_cap: int = 1000
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
@@ -42,16 +46,9 @@ class Settings:
         return self.store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
 
 
-_AT_LEAST_ONE = (
-    "max_depth",
-    "max_aliases",
-    "max_tokens",
-    "max_body_bytes",
-    "page_cap",
-    "audit_checkpoint_every",
-    "verify_checks_per_day",
-    "verify_checks_per_operation",
-)
+# Settings that count something: zero or less would refuse everything or nothing.
+_AT_LEAST_ONE = [f.name for f in fields(Settings) if f.name.startswith(("max_", "verify_checks_"))]
+_AT_LEAST_ONE += ["page_cap", "audit_checkpoint_every"]
 _ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
 
 

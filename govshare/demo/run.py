@@ -15,7 +15,6 @@ import shlex
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -134,9 +133,12 @@ async def _serve(app: ASGIApp, host: str, port: int, credit: ASGIApp, credit_por
 
 
 def _print_welcome(catalog: Catalog, base: str, tokens: dict[str, str], examples: list[Example]) -> None:
+    # A token in a URL ends up in browser history and server logs: GraphiQL gets it as a header.
     headers = json.dumps({"Authorization": f"Bearer {tokens['market']}", "X-Purpose": PURPOSE})
     print(f"\n{catalog.platform.name} — govshare demo\n")
-    print(f"GraphiQL (as market, purpose {PURPOSE}): {base}/graphql?headers={quote(headers)}\n")
+    print(f"GraphiQL: {base}/graphql")
+    print(f"  to query as market for purpose {PURPOSE}, paste into GraphiQL's Headers pane:")
+    print(f"  {headers}\n")
     print("Tokens (valid 8 h; send as 'Authorization: Bearer <token>' with 'X-Purpose: <purpose>'):")
     for code, token in tokens.items():
         print(f"  {code:<9} {catalog.departments[code].name:<14} {token}")

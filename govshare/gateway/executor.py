@@ -17,7 +17,6 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
-    FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
@@ -25,13 +24,15 @@ from graphql import (
     parse,
     validate,
 )
+from graphql.validation.validate import ValidationAbortedError
 
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
 from govshare.gateway.fast import FastExecutor
-from govshare.gateway.limits import check_limits
+from govshare.gateway.limits import check_limits, fragments_of, only_introspection
 from govshare.policies.engine import Policy
 from govshare.resolvers.context import Caller, RequestContext, Runtime
 from govshare.schema.build import BuiltSchema
+from govshare.settings import Settings
 
 log = logging.getLogger("govshare.gateway")
 
@@ -98,7 +99,7 @@ class Gateway:
             return cached
         settings = self.runtime.settings
         try:
-            document = parse(query, max_tokens=settings.max_tokens)
+            document = _parse(query, settings)
         except GraphQLError as exc:
             too_many = "tokens" in exc.message and "Parsing aborted" in exc.message
             exc.extensions = {"code": QUERY_TOO_COMPLEX if too_many else BAD_USER_INPUT}
@@ -106,7 +107,10 @@ class Gateway:
                 exc.message = f"The document has more than {settings.max_tokens} tokens"
             prepared: tuple[DocumentNode | None, list[GraphQLError]] = (None, [exc])
         else:
-            errors = check_limits(document, settings) or validate(self.schema.graphql, document)
+            errors = check_limits(document, settings) or [
+                _too_costly() if isinstance(e, ValidationAbortedError) else e
+                for e in validate(self.schema.graphql, document)
+            ]
             prepared = (None, errors) if errors else (document, [])
         self._documents.put(query, prepared)
         return prepared
@@ -135,7 +139,7 @@ class Gateway:
             return self._outcome(ExecutionResult(None, [error]), None, kind.value)
         context = RequestContext(self.runtime, caller, purpose, policy, today, self, metered)
         timeout = self.runtime.settings.request_timeout
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        fragments = fragments_of(document.definitions)
         try:
             if self.fast is not None and operation is not None and self.fast.serves(operation, fragments):
                 result = await asyncio.wait_for(
@@ -168,6 +172,28 @@ class Gateway:
         if errors:
             body["errors"] = errors
         return Outcome(body, context, [e["extensions"]["code"] for e in errors], kind, name)
+
+
+def _too_costly() -> GraphQLError:
+    # graphql-core gives up on documents whose fields would take too long to compare (repeated fields).
+    message = "The document is too costly to validate (too many fields to compare); remove repeated fields"
+    return GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})
+
+
+def _parse(query: str, settings: Settings) -> DocumentNode:
+    """Parse within the token budget; a document of introspection alone has a budget of its own."""
+    try:
+        return parse(query, max_tokens=settings.max_tokens)
+    except GraphQLError as exc:
+        if "tokens" not in exc.message or "Parsing aborted" not in exc.message:
+            raise
+        try:
+            document = parse(query, max_tokens=settings.max_introspection_tokens)
+        except GraphQLError:
+            raise exc from None
+        if not only_introspection(document):
+            raise exc from None
+        return document
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -21,14 +21,12 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     located_error,
@@ -36,6 +34,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from govshare.errors import FieldError
+from govshare.gateway.limits import root_field_names
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.plan import Selection
 
@@ -82,19 +81,7 @@ class FastExecutor:
         """Whether every root field the query could select (whatever its directives) reads resources."""
         if operation.operation is not OperationType.QUERY:
             return False
-        names: set[str] = set()
-        pending, seen = [operation.selection_set], set()
-        while pending:
-            for node in pending.pop().selections:
-                if isinstance(node, FieldNode):
-                    names.add(node.name.value)
-                elif isinstance(node, FragmentSpreadNode):
-                    fragment = fragments.get(node.name.value)
-                    if fragment is not None and node.name.value not in seen:
-                        seen.add(node.name.value)
-                        pending.append(fragment.selection_set)
-                elif isinstance(node, InlineFragmentNode):
-                    pending.append(node.selection_set)
+        names = root_field_names(operation, fragments)
         return bool(names) and names <= self.roots
 
     async def execute(
@@ -203,4 +190,9 @@ class _Shaping:
             except _Null:
                 return None
             return shaped
-        return field_type.serialize(value)  # type: ignore[union-attr]
+        try:
+            return field_type.serialize(value)  # type: ignore[union-attr]
+        except Exception as exc:
+            # A value its type cannot represent (an Int beyond 32 bits): an error at its path, as graphql-core does.
+            self.errors.append(located_error(exc, nodes, _path_list(path)))
+            return None

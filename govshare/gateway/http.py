@@ -1,29 +1,42 @@
 """GraphQL over HTTP: read the request, authenticate, run, and audit before answering.
 
-Every request to /graphql that carries an operation — answered, partly
-denied, rejected, malformed or unauthenticated — is written to the audit log
-before its response leaves; if the record cannot be made durable, no data
-leaves (AUDIT_UNAVAILABLE, HTTP 503).
+This is the one boundary of the server: every request to /graphql that
+carries an operation — answered, partly denied, rejected, malformed,
+unauthenticated or failed inside — is written to the audit log before its
+response leaves; if the record cannot be made durable, no data leaves
+(AUDIT_UNAVAILABLE, HTTP 503). Whatever raises below it becomes INTERNAL with
+an error id that is in the server log, and is recorded as such.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from govshare.audit.log import AuditUnavailable
 from govshare.audit.record import AuditRecord, result_digest
 from govshare.auth import TokenError
-from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, UNAUTHENTICATED
+from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHENTICATED
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
+from govshare.gateway.limits import variables_problem
 from govshare.settings import Settings
 
+log = logging.getLogger("govshare.gateway")
+
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+PURPOSE_KEPT = 100  # characters of X-Purpose an audit record keeps (purpose codes are short)
+
+
+def serialise(body: dict[str, Any]) -> bytes:
+    """An answer as JSON: a stage of its own, inside the boundary, so that its failure is recorded too."""
+    return orjson.dumps(body)
 
 
 class JSONResponse(Response):
@@ -33,8 +46,8 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+def error_body(code: str, message: str, **extensions: Any) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
 class BadRequest(Exception):
@@ -53,24 +66,51 @@ async def graphql(request: Request) -> Response:
     started = time.perf_counter()
     gateway: Gateway = request.app.state.gateway
     record = AuditRecord(kind="query", outcome="malformed", client=request.client.host if request.client else None)
-    status, body, headers = await _answer(request, gateway, record)
+    try:
+        status, body, headers = await _answer(request, gateway, record)
+        content = serialise(body)
+    except AuditUnavailable:
+        return _audit_unavailable()
+    except Exception:
+        # The one place an unexpected failure below becomes an answer: masked, logged, recorded.
+        error_id = uuid.uuid4().hex[:12]
+        log.exception("internal error %s while answering %s %s", error_id, request.method, request.url.path)
+        record.outcome, record.error_codes, record.result_sha256 = "failed", [INTERNAL], None
+        record.detail = {"errorId": error_id}
+        message = f"Internal error (id {error_id}); the operators can find it in the server log"
+        status, headers = 500, {}
+        content = orjson.dumps(error_body(INTERNAL, message, errorId=error_id))
     record.duration_ms = (time.perf_counter() - started) * 1000
     try:
         await gateway.runtime.audit.append(record)
     except AuditUnavailable:
-        message = "The operation could not be recorded in the audit log, so its result is withheld; retry later"
-        return JSONResponse(error_body(AUDIT_UNAVAILABLE, message), 503)
-    return JSONResponse(body, status, headers)
+        return _audit_unavailable()
+    except Exception:
+        # A record that cannot be written for any reason withholds the answer all the same.
+        log.exception("the audit record of %s %s could not be written", request.method, request.url.path)
+        return _audit_unavailable()
+    return Response(content, status, headers, media_type="application/json")
+
+
+def _audit_unavailable() -> Response:
+    message = "The operation could not be recorded in the audit log, so its result is withheld; retry later"
+    return JSONResponse(error_body(AUDIT_UNAVAILABLE, message), 503)
 
 
 async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> Answer:
     settings: Settings = request.app.state.settings
     try:
         parsed = await read_request(request, settings)
+        record.query, record.operation_name = parsed.query, parsed.operation_name
+        # Variables are bounded before anything walks them (the audit log included).
+        problem = variables_problem(parsed.variables, settings)
+        if problem is not None:
+            record.variables = {"$refused": problem}
+            raise BadRequest(400, problem)
     except BadRequest as exc:
         record.error_codes = [BAD_USER_INPUT]
         return exc.status, error_body(BAD_USER_INPUT, str(exc)), {}
-    record.query, record.variables, record.operation_name = parsed.query, parsed.variables, parsed.operation_name
+    record.variables = parsed.variables
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
         if scheme.lower() != "bearer" or not token.strip():
@@ -81,8 +121,9 @@ async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> An
         challenge = 'Bearer error="invalid_token"' if token.strip() else "Bearer"
         return 401, error_body(UNAUTHENTICATED, str(exc)), {"WWW-Authenticate": challenge}
     record.department, record.user, record.roles = caller.department, caller.user, list(caller.roles)
-    record.purpose = request.headers.get("x-purpose") or None
-    outcome = await gateway.run(parsed, caller, record.purpose, allow_mutations=request.method == "POST")
+    purpose = request.headers.get("x-purpose") or None
+    record.purpose = purpose[:PURPOSE_KEPT] if purpose else None
+    outcome = await gateway.run(parsed, caller, purpose, allow_mutations=request.method == "POST")
     describe(record, outcome)
     return (200 if "data" in outcome.body else 400), outcome.body, {}
 
@@ -102,21 +143,39 @@ def describe(record: AuditRecord, outcome: Outcome) -> None:
         record.sources = {name: {"statements": s.statements, "rows": s.rows} for name, s in context.stats.items()}
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read no further than ``limit`` bytes whatever the headers say."""
+    too_large = BadRequest(413, f"The request body exceeds {limit} bytes; send at most {limit} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # No one will read the answer, but the attempt is recorded like any other.
+        raise BadRequest(400, f"The client went away after {size} bytes, before the body ended") from None
+    return b"".join(chunks)
+
+
 async def read_request(request: Request, settings: Settings) -> GraphQLRequest:
     limit = settings.max_body_bytes
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise BadRequest(413, f"The request body exceeds {limit} bytes")
     if request.method == "GET":
-        params: dict[str, Any] = dict(request.query_params)
+        if len(request.url.query) > limit:
+            raise BadRequest(413, f"The query string exceeds {limit} bytes; POST the operation instead")
+        params: Any = dict(request.query_params)
         if params.get("variables"):
             try:
                 params["variables"] = orjson.loads(params["variables"])
             except orjson.JSONDecodeError:
                 raise BadRequest(400, "The 'variables' parameter is not valid JSON") from None
     else:
-        body = await request.body()
-        if len(body) > limit:
-            raise BadRequest(413, f"The request body exceeds {limit} bytes")
+        body = await read_body(request, limit)
         try:
             params = orjson.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -113,9 +113,11 @@ class RequestContext:
                 "Reading resource data needs the X-Purpose header naming one of: " + ", ".join(purposes),
             )
         if self.purpose not in purposes:
+            # Echo a short prefix only: the header is the caller's, of any length.
+            shown = self.purpose if len(self.purpose) <= 40 else self.purpose[:40] + f"… ({len(self.purpose)} chars)"
             raise GovshareError(
                 UNKNOWN_PURPOSE,
-                f"X-Purpose '{self.purpose}' is not a purpose of this platform; use one of: " + ", ".join(purposes),
+                f"X-Purpose '{shown}' is not a purpose of this platform; use one of: " + ", ".join(purposes),
                 purposes=list(purposes),
             )
         return self.purpose

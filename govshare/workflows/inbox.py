@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
 from govshare.clock import CHINA
+from govshare.errors import bad_input
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller
 from govshare.store.tables import applications, coordinations, data_issues
@@ -34,6 +35,7 @@ from govshare.workflows.records import (
 from govshare.workflows.rules import provided_by
 
 RECENT_DAYS = 30  # decisions received are listed for this many days by default
+EARLIEST = datetime.date(1970, 1, 1)  # no platform decision is older; earlier days overflow as UTC times
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,8 @@ class Inbox:
 async def inbox(store: PolicyStore, caller: Caller, since: datetime.date | None = None) -> Inbox:
     today = clock.today()
     since = since or today - datetime.timedelta(days=RECENT_DAYS)
+    if since < EARLIEST:
+        raise bad_input(f"'since' is {since}; give a date from {EARLIEST} on (decisions are listed from that day)")
     provided = provided_by(store.catalog, caller.department)
     async with store.engine.connect() as conn:
         to_answer = await fetch(

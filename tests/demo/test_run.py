@@ -63,8 +63,14 @@ def test_demo_answers_its_printed_examples(tmp_path: Path) -> None:
             printed = _wait_for(server, log)
             commands = [line for line in printed.splitlines() if line.startswith("curl ")]
             answers: list[dict[str, Any]] = [_request(c).json() for c in commands]
-            # The GraphiQL link carries the market token and purpose for the browser.
-            assert re.search(rf"http://127.0.0.1:{port}/graphql\?headers=%7B", printed)
+            # GraphiQL's address carries no token; the headers to paste into it are printed apart.
+            assert re.search(rf"^GraphiQL: http://127.0.0.1:{port}/graphql$", printed, re.MULTILINE)
+            assert not re.search(r"https?://\S*(token|Bearer|ey[A-Za-z0-9_-]{10,})", printed)
+            [pane] = [json.loads(line) for line in printed.splitlines() if line.strip().startswith('{"Authorization"')]
+            assert pane["X-Purpose"] == "work_reference"
+            assert httpx.post(
+                f"http://127.0.0.1:{port}/graphql", json={"query": "{ me { user } }"}, headers=pane
+            ).json() == {"data": {"me": {"user": "demo"}}}
         finally:
             server.terminate()
             server.wait(20)
