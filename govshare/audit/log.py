@@ -82,8 +82,7 @@ class AuditLog:
         try:
             return await asyncio.wait_for(asyncio.shield(done), self.wait)
         except TimeoutError:
-            # Not yet taken into a batch, it never will be; already in one, it may still be written.
-            done.cancel()
+            done.cancel()  # the writer leaves out a record whose request stopped waiting
             raise AuditUnavailable(f"the audit store did not take the record within {self.wait:g} s") from None
 
     async def close(self) -> None:
@@ -98,13 +97,11 @@ class AuditLog:
             batch = [await queue.get()]
             while not queue.empty() and len(batch) < BATCH:
                 batch.append(queue.get_nowait())
-            waiting = [(record, done) for record, done in batch if not done.done()]
-            if waiting:
-                await self._write(waiting)
+            await self._write(batch)
 
     async def _write(self, batch: list[Waiting]) -> None:
         try:
-            seqs = await self._commit([record for record, _ in batch])
+            await self._commit(batch)
         except Exception as exc:
             if lock_timed_out(exc):  # the store is held by another writer: nothing to retry now
                 log.error("the audit store stayed locked for %g s; %d records not written", self.lock_wait, len(batch))
@@ -112,44 +109,42 @@ class AuditLog:
                 return
             log.warning("a batch of %d audit records failed; writing them one by one", len(batch), exc_info=True)
             await self._write_one_by_one(batch, exc)
-            return
-        for (_, done), seq in zip(batch, seqs, strict=True):
-            if not done.done():
-                done.set_result(seq)
 
-    async def _write_one_by_one(self, batch: list[Waiting], refused: Exception | None) -> None:
-        for n, (record, done) in enumerate(batch):
-            if done.done():
-                continue
+    async def _write_one_by_one(self, batch: list[Waiting], refused: Exception) -> None:
+        for n, waiting in enumerate(batch):
             try:
-                seq = await self._commit_alone(record, refused if len(batch) == 1 else None)
+                await self._commit_alone(waiting, refused if len(batch) == 1 else None)
             except Exception as exc:  # not the record's content but the store: the rest would fail alike
                 log.error("audit records could not be written", exc_info=True)
                 _fail(batch[n:], exc)
                 return
-            if not done.done():
-                done.set_result(seq)
 
-    async def _commit_alone(self, record: AuditRecord, refused: Exception | None) -> int:
+    async def _commit_alone(self, waiting: Waiting, refused: Exception | None) -> None:
         """One record; if the store refuses it (again), the record without its request's content."""
+        record, done = waiting
         if refused is None:
             try:
-                [seq] = await self._commit([record])
-                return seq
+                await self._commit([waiting])
+                return
             except Exception as exc:
                 if lock_timed_out(exc):
                     raise
                 refused = exc
-        [seq] = await self._commit([without_content(record, refused)])
-        log.error("audit record %d was stored without its request's content", seq, exc_info=refused)
-        return seq
+        bare = without_content(record, refused)
+        await self._commit([(bare, done)])
+        log.error("audit record %d was stored without its request's content", bare.seq, exc_info=refused)
 
-    async def _commit(self, records: list[AuditRecord]) -> list[int]:
+    async def _commit(self, batch: list[Waiting]) -> None:
+        """Write the records whose requests still wait, in one transaction; then tell each its sequence number."""
         async with self.engine.begin() as conn, lock_wait(conn, self.lock_wait):
             head_seq, head_hash = await _lock_head(conn)
+            # A request that stopped waiting meanwhile was answered 503: it must not be recorded as answered.
+            batch = [(record, done) for record, done in batch if not done.done()]
+            if not batch:
+                return
             now = self.now()
             rows: list[dict[str, Any]] = []
-            for record in records:
+            for record, _ in batch:
                 head_seq += 1
                 record.seq, record.recorded_at, record.prev_hash = head_seq, now, head_hash
                 record.duration_ms = round(record.duration_ms, 3)
@@ -159,9 +154,11 @@ class AuditLog:
             await conn.execute(
                 update(audit_control).where(audit_control.c.id == 1).values(head_seq=head_seq, head_hash=head_hash)
             )
-            if head_seq // self.checkpoint_every > (head_seq - len(records)) // self.checkpoint_every:
+            if head_seq // self.checkpoint_every > (head_seq - len(batch)) // self.checkpoint_every:
                 await self._checkpoint(conn, head_seq, head_hash, now)
-        return [r.seq for r in records]
+        for record, done in batch:
+            if not done.done():
+                done.set_result(record.seq)
 
     async def checkpoint(self) -> dict[str, Any]:
         """Sign the current head now (also done every ``checkpoint_every`` records)."""

@@ -82,7 +82,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     # Imported here: alembic costs half a second of start-up that most commands never need.
     from alembic import command
     from alembic.config import Config
@@ -90,13 +90,15 @@ def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the platform database to the newest schema (idempotent, safe at every start)."""
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the platform database to the newest schema (idempotent, safe at every start).
+
+    ``revision`` stops at an older one, as a platform of that version had it."""
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Gateways starting together migrate one after the other.
             await conn.execute(text("SELECT pg_advisory_xact_lock(4711)"))
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_upgrade, revision)

@@ -7,7 +7,7 @@ the first bad record. Run on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,18 +22,8 @@ from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.store.database import migrate, store_engine
 from govshare.store.tables import audit_records
-from tests.services import POSTGRES, fresh_database
 
 KEY = checkpoint_key("tamper-tests-key")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('store') / 'platform.db'}"
-    else:
-        with fresh_database(POSTGRES) as url:
-            yield url
 
 
 @pytest.fixture
