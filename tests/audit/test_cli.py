@@ -7,20 +7,25 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
-from govshare.audit.keys import ResultKeys
+from govshare.app import create_app
+from govshare.audit.keys import KEYRING, ResultKeys
 from govshare.audit.log import AuditLog, checkpoint_key
 from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.settings import SettingsError, load_settings
 from govshare.store.database import migrate, store_engine
 from tests.audit.conftest import Served
+from tests.services import serve_app
+from tests.testville import City
 
 
 def _govshare(served: Served, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,6 +69,38 @@ def test_checkpoints_exported_outside_back_a_later_verify(served: Served, tmp_pa
     assert json.loads(kept.read_text())["head_seq"] == 1
     verified = _govshare(served, "audit", "verify", "--checkpoints", str(kept))
     assert verified.returncode == 0, verified.stderr
+
+
+def test_rotating_the_result_key_keeps_older_records_comparable(served: Served, city: City) -> None:
+    served.post('query One { resident(residentId: "r00001") { fullName } }')
+    rotated = _govshare(served, "audit", "rotate-key")
+    assert rotated.returncode == 0, rotated.stderr
+    match = re.search(r"now use key (\w+) \(was (\w+)\)", rotated.stdout)
+    assert match is not None
+    new, old = match.groups()
+    keyring = served.settings.data_dir / KEYRING
+    assert keyring.stat().st_mode & 0o777 == 0o600
+    assert {k["id"] for k in json.loads(keyring.read_text())["keys"]} == {old, new}
+    with serve_app(create_app(city.catalog, served.settings), lifespan="on") as restarted:  # a gateway started since
+        headers = {"Authorization": f"Bearer {served.token()}", "X-Purpose": "work_reference"}
+        query = 'query Two { resident(residentId: "r00002") { fullName } }'
+        assert httpx.post(f"{restarted}/graphql", json={"query": query}, headers=headers).status_code == 200
+    records = [json.loads(line) for line in _govshare(served, "audit", "export").stdout.splitlines()]
+    keys = {r["operation_name"]: (r["seq"], r["result_key_id"]) for r in records if r["kind"] == "query"}
+    assert keys["One"][1] == old and keys["Two"][1] == new
+    for seq, _ in keys.values():
+        replayed = _govshare(served, "audit", "replay", str(seq))
+        assert replayed.returncode == 0, replayed.stderr
+        assert "(reproduced;" in replayed.stdout
+    # Without the keyring the first key comes back from the platform secret; a rotated one cannot.
+    keyring.unlink()
+    assert "(reproduced;" in _govshare(served, "audit", "replay", str(keys["One"][0])).stdout
+    lost = _govshare(served, "audit", "replay", str(keys["Two"][0]))
+    assert (
+        lost.returncode == 1
+        and f"the result key '{new}' is not in" in lost.stderr
+        and "copy the keyring" in lost.stderr
+    )
 
 
 def test_retention_shorter_than_a_year_is_refused() -> None:

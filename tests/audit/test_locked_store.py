@@ -11,17 +11,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from govshare.app import create_app
-from govshare.audit.log import checkpoint_key
+from govshare.audit.keys import ResultKeys
+from govshare.audit.log import AuditLog, AuditUnavailable, checkpoint_key
 from govshare.audit.read import EVERY_RECORD, AuditFilter, list_records
+from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.settings import Settings
-from govshare.store.database import store_engine
+from govshare.store.database import migrate, store_engine
 from tests.audit.conftest import Served, served_settings
 from tests.services import serve_app
 from tests.testville import City
 
+KEY = checkpoint_key("locked-store-tests-key")
 HOLD = 25.0  # longer than the store's own 30 s busy timeout would leave a request waiting
 
 
@@ -83,3 +87,31 @@ def test_requests_get_503_while_the_store_is_locked_and_are_recorded_once_it_is_
     # The withheld answers left nothing behind but the attempt: no record claims they were answered.
     assert names == ["Before", "After"] and verified
     httpx.get(f"{impatient.url}/healthz").raise_for_status()
+
+
+async def test_a_batch_gives_up_on_a_held_lock_at_once_on_either_store(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = store_engine(store_url)
+    await migrate(engine)
+    audit = AuditLog(engine, KEY, ResultKeys(tmp_path / "audit-keys.json", "locked"), wait=3.0)
+    try:
+        await audit.append(AuditRecord(kind="query", outcome="answered", user="before"))
+        async with engine.connect() as holder:
+            # Another writer holds the chain head: a gateway process in its commit, or a stuck one.
+            if engine.dialect.name == "postgresql":
+                await holder.execute(text("SELECT head_seq FROM audit_control WHERE id = 1 FOR UPDATE"))
+            else:
+                await holder.execute(text("UPDATE audit_control SET head_seq = head_seq WHERE id = 1"))
+            with pytest.raises(AuditUnavailable):
+                await audit.append(AuditRecord(kind="query", outcome="answered", user="during"))
+            await holder.rollback()
+        # Given up as a lock wait, not retried record by record as if the content were at fault.
+        assert "stayed locked" in caplog.text and "one by one" not in caplog.text
+        await audit.append(AuditRecord(kind="query", outcome="answered", user="after"))
+        records = await list_records(engine, AuditFilter(), EVERY_RECORD, newest_first=False)
+        assert [r.user for r in records] == ["before", "after"]
+        assert (await verify_log(engine, KEY)).ok
+    finally:
+        await audit.close()
+        await engine.dispose()
