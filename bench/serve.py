@@ -44,7 +44,7 @@ def without_audit(app: Starlette) -> Starlette:
         async with opened(inner) as state:
             runtime = inner.state.gateway.runtime
             durable = runtime.audit
-            runtime.audit = NoAudit(durable.engine, durable.key)
+            runtime.audit = NoAudit(durable.engine, durable.key, durable.results)
             try:
                 yield state
             finally:

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from govshare.audit.log import AuditLog, checkpoint_key
-from govshare.auth import TokenCache, signing_key
+from govshare.audit.platform import platform_log
+from govshare.auth import TokenCache
 from govshare.catalog.model import Catalog
 from govshare.connectors import open_connector
 from govshare.connectors.base import Connector, SourceUnavailable
@@ -52,7 +52,7 @@ async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = Tru
     """Connect to the platform database and every source; the policy version in force is loaded."""
     engine = store_engine(settings.effective_store_url)
     policies = PolicyStore(engine, catalog, settings.policy_poll)
-    audit = AuditLog(engine, checkpoint_key(signing_key(settings)), checkpoint_every=settings.audit_checkpoint_every)
+    audit = platform_log(engine, settings)
     runtime = Runtime(catalog, settings, {}, policies, audit)
     try:
         await policies.start(poll=poll)

@@ -1,4 +1,9 @@
-"""The platform's clock: ``GOVSHARE_NOW`` replaces it for tests and demonstrations."""
+"""The platform's clock: ``GOVSHARE_NOW`` replaces it for tests and demonstrations.
+
+Deadlines, grant ends and token expiry follow ``now()``; the audit log's times
+and its retention follow ``real_now()``, so that no setting can backdate or
+age its records.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,11 @@ def now() -> datetime:
     except ValueError as exc:
         raise ValueError(f"GOVSHARE_NOW={fixed!r} is not an ISO datetime (e.g. 2026-12-01T09:00:00+08:00)") from exc
     return as_utc(value)
+
+
+def real_now() -> datetime:
+    """Current UTC time, always: ``GOVSHARE_NOW`` never moves the audit log's times or its retention."""
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -1,8 +1,11 @@
 """`govshare audit …`: the auditor's tools on the platform database of the settings.
 
 verify | list | show | export | checkpoint | purge work on the store alone;
-replay opens the gateway (the catalog recorded in the store and its sources).
-Every run of these commands is itself written to the log (kind ``cli``).
+replay opens the gateway (the catalog recorded in the store and its sources);
+rotate-key changes the key of the result digests in the data directory.
+They are the operator's tools on the server and see every department's records
+(auditors over GraphQL see their own department's). Every run of these
+commands is itself written to the log (kind ``cli``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from typing import Any
 import orjson
 
 from govshare import clock
-from govshare.audit.log import AuditLog, checkpoint_key
-from govshare.audit.read import AuditFilter, all_records, get_record, list_records, to_csv_rows, to_jsonl
+from govshare.audit.keys import KeyringError
+from govshare.audit.log import AuditLog
+from govshare.audit.platform import platform_log
+from govshare.audit.read import EVERY_RECORD, AuditFilter, all_records, get_record, list_records, to_csv_rows, to_jsonl
 from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
-from govshare.auth import signing_key
 from govshare.errors import GovshareError
 from govshare.settings import Settings, load_settings
 from govshare.store.database import migrate, store_engine
@@ -37,7 +41,7 @@ class AuditCommandError(Exception):
 @asynccontextmanager
 async def _log(settings: Settings) -> AsyncIterator[AuditLog]:
     engine = store_engine(settings.effective_store_url)
-    audit = AuditLog(engine, checkpoint_key(signing_key(settings)), checkpoint_every=settings.audit_checkpoint_every)
+    audit = platform_log(engine, settings)
     try:
         await migrate(engine)
         yield audit
@@ -94,14 +98,14 @@ async def _verify(audit: AuditLog, args: argparse.Namespace) -> int:
 
 
 async def _list(audit: AuditLog, args: argparse.Namespace) -> int:
-    for record in await list_records(audit.engine, _filter(args), first=args.limit):
+    for record in await list_records(audit.engine, _filter(args), EVERY_RECORD, first=args.limit):
         print(_line(record))
     await _note(audit, args, "answered")
     return 0
 
 
 async def _show(audit: AuditLog, args: argparse.Namespace) -> int:
-    record = await get_record(audit.engine, args.seq)
+    record = await get_record(audit.engine, args.seq, EVERY_RECORD)
     if record is None:
         raise AuditCommandError(f"there is no audit record {args.seq}")
     print(orjson.dumps(record.as_dict(), option=orjson.OPT_INDENT_2).decode())
@@ -114,7 +118,7 @@ async def _export(audit: AuditLog, args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115, ASYNC230
     try:
         count, first = 0, True
-        async for record in all_records(audit.engine, _filter(args)):
+        async for record in all_records(audit.engine, _filter(args), EVERY_RECORD):
             out.write(to_jsonl(record) if args.format == "jsonl" else to_csv_rows([record], header=first))
             count, first = count + 1, False
     finally:
@@ -148,25 +152,35 @@ async def _replay(audit: AuditLog, args: argparse.Namespace) -> int:
     from govshare.policies.cli import recorded_runtime
 
     async with recorded_runtime() as gateway:
-        report = await replay(gateway, args.seq)
+        report = await replay(gateway, args.seq, EVERY_RECORD)
     print(f"record {report.seq}: policy version then {report.policy_version_then}, now {report.policy_version_now}")
     for resource, item, effect, *_ in report.decisions_then:
         now = next((d[2] for d in report.decisions_now if d[:2] == [resource, item]), "not decided")
         flag = "  CHANGED" if now != effect else ""
         print(f"  {resource}.{item}: then {effect}, now {now}{flag}")
-    print(f"result hash recorded {report.recorded_result}")
+    print(f"result digest recorded {report.recorded_result} (key {report.recorded_key_id or 'none: plain SHA-256'})")
     verdict = "reproduced" if report.reproduced else "differs: the data changed"
-    print(f"  under the recorded policy {report.result_then} ({verdict})")
+    print(f"  under the recorded policy {report.result_then} ({verdict}; key {report.result_key_id})")
     print(f"  under today's policy      {report.result_now}")
     changed = [f"{c.resource}.{c.item}: {c.then}→{c.now}" for c in report.changed]
     await _note(audit, args, "answered", replayed=args.seq, reproduced=report.reproduced, changed=changed)
     return 0
 
 
+async def _rotate_key(audit: AuditLog, args: argparse.Namespace) -> int:
+    old = audit.results.current
+    new = audit.results.rotate()
+    await _note(audit, args, "answered", previous_key=old, key=new.id)
+    kept = ", ".join(audit.results.keys)
+    print(f"result digests now use key {new.id} (was {old}); the keyring {audit.results.path} keeps {kept}")
+    print("restart the gateways (and copy the keyring to every gateway host) for them to use it")
+    return 0
+
+
 Action = Callable[[AuditLog, argparse.Namespace], Coroutine[Any, Any, int]]
 ACTIONS: dict[str, Action] = {
     "verify": _verify, "list": _list, "show": _show, "export": _export,
-    "checkpoint": _checkpoint, "purge": _purge, "replay": _replay,
+    "checkpoint": _checkpoint, "purge": _purge, "replay": _replay, "rotate-key": _rotate_key,
 }  # fmt: skip
 
 
@@ -179,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(main())
     except GovshareError as exc:
         raise AuditCommandError(exc.message) from None
-    except ValueError as exc:
+    except (ValueError, KeyringError) as exc:
         raise AuditCommandError(str(exc)) from None
 
 
@@ -204,5 +218,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit.add_parser("purge", help="delete records older than GOVSHARE_AUDIT_RETENTION_DAYS (≥ 365)")
     replay = audit.add_parser("replay", help="run a recorded query again under the policy then and now")
     replay.add_argument("seq", type=int)
-    for sub in (verify, listing, show, export, checkpoint, replay, audit.choices["purge"]):
+    audit.add_parser(
+        "rotate-key", help="digest results under a new key from now on; older keys stay for the older records"
+    )
+    for sub in (verify, listing, show, export, checkpoint, replay, audit.choices["purge"], audit.choices["rotate-key"]):
         sub.set_defaults(run=run)

@@ -5,6 +5,12 @@ single writer task takes whatever records are waiting and commits them in
 one transaction, so durable logging costs one commit per batch, not per
 request. The chain head lives in the database and is read under a lock in
 that transaction, so several gateway processes can share one log.
+
+One record never fails another: each is made storable before it joins a
+batch, and a batch the store refuses is written again record by record. A
+request waits for its record at most ``wait`` seconds: a locked or stalled
+store answers AUDIT_UNAVAILABLE quickly instead of holding requests. The
+log's times and its retention follow the real clock, never ``GOVSHARE_NOW``.
 """
 
 from __future__ import annotations
@@ -15,18 +21,24 @@ import datetime
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
+from govshare.audit.keys import ResultKeys
 from govshare.audit.record import AuditRecord
+from govshare.audit.storable import make_storable, without_content
+from govshare.store.database import lock_timed_out, lock_wait
 from govshare.store.tables import audit_checkpoints, audit_control, audit_records
 
 log = logging.getLogger("govshare.audit")
 MIN_RETENTION_DAYS = 365
 BATCH = 500
+LOCK_WAIT = 5.0  # the longest a batch waits for another writer's lock
+Waiting = tuple[AuditRecord, "asyncio.Future[int]"]
 
 
 class AuditUnavailable(Exception):
@@ -34,21 +46,44 @@ class AuditUnavailable(Exception):
 
 
 class AuditLog:
-    def __init__(self, engine: AsyncEngine, key: bytes, *, checkpoint_every: int = 1000) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        key: bytes,
+        results: ResultKeys,
+        *,
+        checkpoint_every: int = 1000,
+        wait: float = 30.0,
+        now: Callable[[], datetime.datetime] = clock.real_now,
+    ) -> None:
         self.engine = engine
         self.key = key
+        self.results = results
         self.checkpoint_every = checkpoint_every
-        self._queue: asyncio.Queue[tuple[AuditRecord, asyncio.Future[int]]] | None = None
+        self.wait = wait
+        # A request may wait behind the batch before its own: two lock waits fit in its wait.
+        self.lock_wait = min(LOCK_WAIT, wait / 3)
+        self.now = now
+        self._queue: asyncio.Queue[Waiting] | None = None
         self._writer: asyncio.Task[None] | None = None
+
+    def digest(self, data: Any) -> tuple[str, str]:
+        """(key id, HMAC-SHA256) of a response's ``data``, for its record's ``result_sha256``."""
+        return self.results.digest(data)
 
     async def append(self, record: AuditRecord) -> int:
         """Commit ``record`` durably; returns its sequence number or raises AuditUnavailable."""
+        make_storable(record)
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._writer = asyncio.create_task(self._write_forever(self._queue), name="govshare-audit-writer")
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         await self._queue.put((record, done))
-        return await done
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), self.wait)
+        except TimeoutError:
+            done.cancel()  # the writer leaves out a record whose request stopped waiting
+            raise AuditUnavailable(f"the audit store did not take the record within {self.wait:g} s") from None
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -57,29 +92,59 @@ class AuditLog:
                 await self._writer
             self._writer = self._queue = None
 
-    async def _write_forever(self, queue: asyncio.Queue[tuple[AuditRecord, asyncio.Future[int]]]) -> None:
+    async def _write_forever(self, queue: asyncio.Queue[Waiting]) -> None:
         while True:
             batch = [await queue.get()]
             while not queue.empty() and len(batch) < BATCH:
                 batch.append(queue.get_nowait())
-            try:
-                seqs = await self._commit([record for record, _ in batch])
-            except Exception as exc:  # every waiting request learns that its record is not durable
-                log.error("audit records could not be written", exc_info=True)
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(AuditUnavailable(type(exc).__name__))
-                continue
-            for (_, done), seq in zip(batch, seqs, strict=True):
-                if not done.done():
-                    done.set_result(seq)
+            await self._write(batch)
 
-    async def _commit(self, records: list[AuditRecord]) -> list[int]:
-        async with self.engine.begin() as conn:
+    async def _write(self, batch: list[Waiting]) -> None:
+        try:
+            await self._commit(batch)
+        except Exception as exc:
+            if lock_timed_out(exc):  # the store is held by another writer: nothing to retry now
+                log.error("the audit store stayed locked for %g s; %d records not written", self.lock_wait, len(batch))
+                _fail(batch, exc)
+                return
+            log.warning("a batch of %d audit records failed; writing them one by one", len(batch), exc_info=True)
+            await self._write_one_by_one(batch, exc)
+
+    async def _write_one_by_one(self, batch: list[Waiting], refused: Exception) -> None:
+        for n, waiting in enumerate(batch):
+            try:
+                await self._commit_alone(waiting, refused if len(batch) == 1 else None)
+            except Exception as exc:  # not the record's content but the store: the rest would fail alike
+                log.error("audit records could not be written", exc_info=True)
+                _fail(batch[n:], exc)
+                return
+
+    async def _commit_alone(self, waiting: Waiting, refused: Exception | None) -> None:
+        """One record; if the store refuses it (again), the record without its request's content."""
+        record, done = waiting
+        if refused is None:
+            try:
+                await self._commit([waiting])
+                return
+            except Exception as exc:
+                if lock_timed_out(exc):
+                    raise
+                refused = exc
+        bare = without_content(record, refused)
+        await self._commit([(bare, done)])
+        log.error("audit record %d was stored without its request's content", bare.seq, exc_info=refused)
+
+    async def _commit(self, batch: list[Waiting]) -> None:
+        """Write the records whose requests still wait, in one transaction; then tell each its sequence number."""
+        async with self.engine.begin() as conn, lock_wait(conn, self.lock_wait):
             head_seq, head_hash = await _lock_head(conn)
-            now = clock.now()
+            # A request that stopped waiting meanwhile was answered 503: it must not be recorded as answered.
+            batch = [(record, done) for record, done in batch if not done.done()]
+            if not batch:
+                return
+            now = self.now()
             rows: list[dict[str, Any]] = []
-            for record in records:
+            for record, _ in batch:
                 head_seq += 1
                 record.seq, record.recorded_at, record.prev_hash = head_seq, now, head_hash
                 record.duration_ms = round(record.duration_ms, 3)
@@ -89,15 +154,17 @@ class AuditLog:
             await conn.execute(
                 update(audit_control).where(audit_control.c.id == 1).values(head_seq=head_seq, head_hash=head_hash)
             )
-            if head_seq // self.checkpoint_every > (head_seq - len(records)) // self.checkpoint_every:
+            if head_seq // self.checkpoint_every > (head_seq - len(batch)) // self.checkpoint_every:
                 await self._checkpoint(conn, head_seq, head_hash, now)
-        return [r.seq for r in records]
+        for record, done in batch:
+            if not done.done():
+                done.set_result(record.seq)
 
     async def checkpoint(self) -> dict[str, Any]:
         """Sign the current head now (also done every ``checkpoint_every`` records)."""
         async with self.engine.begin() as conn:
             head_seq, head_hash = await _lock_head(conn)
-            return await self._checkpoint(conn, head_seq, head_hash, clock.now())
+            return await self._checkpoint(conn, head_seq, head_hash, self.now())
 
     async def _checkpoint(
         self, conn: AsyncConnection, head_seq: int, head_hash: str, now: datetime.datetime
@@ -119,7 +186,7 @@ class AuditLog:
         """
         if retention_days < MIN_RETENTION_DAYS:
             raise ValueError(f"audit records are kept at least {MIN_RETENTION_DAYS} days (R10), not {retention_days}")
-        cutoff = clock.now() - datetime.timedelta(days=retention_days)
+        cutoff = self.now() - datetime.timedelta(days=retention_days)
         async with self.engine.begin() as conn:
             await _lock_head(conn)
             last = (
@@ -141,6 +208,12 @@ class AuditLog:
                 .values(purge_before=None, anchor_seq=last.seq, anchor_hash=last.hash)
             )
             return deleted.rowcount, last.seq
+
+
+def _fail(batch: list[Waiting], exc: Exception) -> None:
+    for _, done in batch:
+        if not done.done():
+            done.set_exception(AuditUnavailable(type(exc).__name__))
 
 
 async def _lock_head(conn: AsyncConnection) -> tuple[int, str]:

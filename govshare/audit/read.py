@@ -1,4 +1,9 @@
-"""Reading the audit log: filters, pages, single records, exports (JSON lines and CSV)."""
+"""Reading the audit log: filters, pages, single records, exports (JSON lines and CSV).
+
+Every read names whose records its reader may see (``Visibility``): an auditor
+of a department sees that department's records only, an auditor of the
+platform authority every record, and so does the operator's command line.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govshare.audit.record import AuditRecord
 from govshare.store.tables import audit_records
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Whose records a reader sees: one department's, or with ``department=None`` every record."""
+
+    department: str | None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt if self.department is None else stmt.where(audit_records.c.department == self.department)
+
+
+EVERY_RECORD = Visibility(None)
+
+
+def auditor_visibility(department: str, authority: str) -> Visibility:
+    """An auditor's sight: the platform authority's auditors see every department's records, others their own."""
+    return EVERY_RECORD if department == authority else Visibility(department)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +96,7 @@ def record_from_row(row: Row[Any]) -> AuditRecord:
         sources=dict(m["sources"]),
         error_codes=list(m["error_codes"]),
         result_sha256=m["result_sha256"],
+        result_key_id=m["result_key_id"],
         duration_ms=m["duration_ms"],
         detail=m["detail"],
         seq=m["seq"],
@@ -83,9 +107,15 @@ def record_from_row(row: Row[Any]) -> AuditRecord:
 
 
 async def list_records(
-    engine: AsyncEngine, where: AuditFilter, *, first: int = 50, after: int | None = None, newest_first: bool = True
+    engine: AsyncEngine,
+    where: AuditFilter,
+    seen_by: Visibility,
+    *,
+    first: int = 50,
+    after: int | None = None,
+    newest_first: bool = True,
 ) -> list[AuditRecord]:
-    stmt = where.apply(select(audit_records))
+    stmt = seen_by.apply(where.apply(select(audit_records)))
     if after is not None:
         stmt = stmt.where(audit_records.c.seq < after if newest_first else audit_records.c.seq > after)
     stmt = stmt.order_by(audit_records.c.seq.desc() if newest_first else audit_records.c.seq).limit(first)
@@ -93,16 +123,19 @@ async def list_records(
         return [record_from_row(r) for r in await conn.execute(stmt)]
 
 
-async def get_record(engine: AsyncEngine, seq: int) -> AuditRecord | None:
+async def get_record(engine: AsyncEngine, seq: int, seen_by: Visibility) -> AuditRecord | None:
+    """The record ``seq``, or None when there is none or its reader may not see it (the two look alike)."""
     async with engine.connect() as conn:
-        row = (await conn.execute(select(audit_records).where(audit_records.c.seq == seq))).first()
+        row = (await conn.execute(seen_by.apply(select(audit_records).where(audit_records.c.seq == seq)))).first()
     return record_from_row(row) if row is not None else None
 
 
-async def all_records(engine: AsyncEngine, where: AuditFilter, page: int = 1000) -> AsyncIterator[AuditRecord]:
+async def all_records(
+    engine: AsyncEngine, where: AuditFilter, seen_by: Visibility, page: int = 1000
+) -> AsyncIterator[AuditRecord]:
     after: int | None = None
     while True:
-        batch = await list_records(engine, where, first=page, after=after, newest_first=False)
+        batch = await list_records(engine, where, seen_by, first=page, after=after, newest_first=False)
         for record in batch:
             yield record
         if len(batch) < page:
@@ -112,7 +145,7 @@ async def all_records(engine: AsyncEngine, where: AuditFilter, page: int = 1000)
 
 CSV_COLUMNS = ("seq", "recorded_at", "kind", "outcome", "department", "user", "roles", "purpose", "client",
                "operation_name", "policy_version", "decisions", "sources", "error_codes", "result_sha256",
-               "duration_ms", "query", "variables", "detail", "prev_hash", "hash")  # fmt: skip
+               "result_key_id", "duration_ms", "query", "variables", "detail", "prev_hash", "hash")  # fmt: skip
 
 
 def to_jsonl(record: AuditRecord) -> str:

@@ -40,7 +40,10 @@ class AuditRecord:
     # source → {"statements": n, "rows": n}
     sources: dict[str, dict[str, int]] = field(default_factory=dict)
     error_codes: list[str] = field(default_factory=list)
+    # HMAC-SHA256 of the canonical result under the platform key ``result_key_id``
+    # (no key id: a record written before digests were keyed, a plain SHA-256)
     result_sha256: str | None = None
+    result_key_id: str | None = None
     duration_ms: float = 0.0
     detail: dict[str, Any] | None = None
     seq: int = 0
@@ -54,6 +57,8 @@ class AuditRecord:
 
     def canonical(self) -> bytes:
         content = {f.name: getattr(self, f.name) for f in _FIELDS if f.name != "hash"}
+        if self.result_key_id is None:
+            del content["result_key_id"]  # records from before the key id hash as they were written
         if self.recorded_at is not None:
             content["recorded_at"] = _utc_iso(self.recorded_at)
         content["duration_ms"] = round(self.duration_ms, 3)
@@ -75,8 +80,3 @@ _FIELDS = fields(AuditRecord)
 def _utc_iso(moment: datetime.datetime) -> str:
     # Databases hand back naive or aware datetimes; the chain hashes one spelling.
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def result_digest(data: Any) -> str:
-    """SHA-256 of the canonical JSON of a response's ``data``."""
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -2,9 +2,10 @@
 under the policy version recorded (on the day recorded) and under today's.
 
 The report says which decisions changed and whether the recorded result
-hash reproduces; it never carries the data itself. The replays write no
-audit record of their own here: the auditor's request that asked for the
-replay is the record (the CLI writes one explicitly).
+digest reproduces (recomputed under the key the record names); it never
+carries the data itself. The replays write no audit record of their own
+here: the auditor's request that asked for the replay is the record (the
+CLI writes one explicitly). A reader replays only records it may see.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from govshare import clock
-from govshare.audit.read import get_record
-from govshare.audit.record import result_digest
+from govshare.audit.keys import KeyringError
+from govshare.audit.read import Visibility, get_record
 from govshare.errors import bad_input
 from govshare.resolvers.context import Caller
 
@@ -38,21 +39,21 @@ class ReplayReport:
     decisions_then: list[list[str]]
     decisions_now: list[list[str]]
     recorded_result: str | None
+    recorded_key_id: str | None  # None: a legacy record, its digest a plain SHA-256
+    # Digests of the answers now, under the record's key (a legacy record's: under the current key)
+    result_key_id: str
     result_then: str | None
     result_now: str | None
+    # The recorded digest comes out again under the recorded policy (the data did not change)
+    reproduced: bool
     changed: list[DecisionChange] = field(default_factory=list)
 
-    @property
-    def reproduced(self) -> bool:
-        """The recorded result hash comes out again under the recorded policy (the data did not change)."""
-        return self.recorded_result is not None and self.recorded_result == self.result_then
 
-
-async def replay(gateway: Gateway, seq: int) -> ReplayReport:
+async def replay(gateway: Gateway, seq: int, seen_by: Visibility) -> ReplayReport:
     from govshare.gateway.executor import GraphQLRequest
 
     runtime = gateway.runtime
-    record = await get_record(runtime.audit.engine, seq)
+    record = await get_record(runtime.audit.engine, seq, seen_by)
     if record is None:
         raise bad_input(f"there is no audit record {seq}")
     if record.kind != "query" or not record.query or record.department is None:
@@ -62,6 +63,12 @@ async def replay(gateway: Gateway, seq: int) -> ReplayReport:
     then_policy = await runtime.policies.load(record.policy_version) if record.policy_version else None
     if then_policy is None:
         raise bad_input(f"record {seq} names policy version {record.policy_version}, which is not stored")
+    keys = runtime.audit.results
+    if record.result_key_id is not None:
+        try:
+            keys.key(record.result_key_id)
+        except KeyringError as exc:
+            raise bad_input(f"record {seq} cannot be compared: {exc}") from None
     caller = Caller(record.department, record.user or "", tuple(record.roles))
     request = GraphQLRequest(record.query, record.variables, record.operation_name)
     assert record.recorded_at is not None
@@ -72,6 +79,13 @@ async def replay(gateway: Gateway, seq: int) -> ReplayReport:
     now = await gateway.run(request, caller, record.purpose, allow_mutations=False, metered=False)
     decisions_then = then.context.decisions() if then.context else []
     decisions_now = now.context.decisions() if now.context else []
+    # A legacy record is compared by its plain hash, but no plain hash of today's answers is shown.
+    shown_key = record.result_key_id or keys.current
+    reproduced = (
+        record.result_sha256 is not None
+        and "data" in then.body
+        and keys.digest_under(record.result_key_id, then.body["data"]) == record.result_sha256
+    )
     report = ReplayReport(
         seq=seq,
         policy_version_then=record.policy_version,
@@ -79,8 +93,11 @@ async def replay(gateway: Gateway, seq: int) -> ReplayReport:
         decisions_then=decisions_then,
         decisions_now=decisions_now,
         recorded_result=record.result_sha256,
-        result_then=result_digest(then.body["data"]) if "data" in then.body else None,
-        result_now=result_digest(now.body["data"]) if "data" in now.body else None,
+        recorded_key_id=record.result_key_id,
+        result_key_id=shown_key,
+        result_then=keys.digest_under(shown_key, then.body["data"]) if "data" in then.body else None,
+        result_now=keys.digest_under(shown_key, now.body["data"]) if "data" in now.body else None,
+        reproduced=reproduced,
     )
     effects_now = {(r, i): e for r, i, e, *_ in decisions_now}
     for resource, item, effect, *_ in decisions_then:

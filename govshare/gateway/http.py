@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from govshare.audit.log import AuditUnavailable
-from govshare.audit.record import AuditRecord, result_digest
+from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
 from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHENTICATED
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
@@ -134,8 +134,8 @@ def describe(record: AuditRecord, outcome: Outcome) -> None:
     record.outcome = outcome.outcome
     record.error_codes = outcome.codes
     record.operation_name = outcome.operation_name or record.operation_name
-    if "data" in outcome.body:
-        record.result_sha256 = result_digest(outcome.body["data"])
+    if "data" in outcome.body and outcome.context is not None:
+        record.result_key_id, record.result_sha256 = outcome.context.runtime.audit.digest(outcome.body["data"])
     context = outcome.context
     if context is not None:
         record.policy_version = context.policy.version if context.policy else None

@@ -1,4 +1,8 @@
-"""The auditor's GraphQL interface (role ``auditor``): list, show, verify and replay records."""
+"""The auditor's GraphQL interface (role ``auditor``): list, show, verify and replay records.
+
+An auditor sees the records of their own department; an auditor of the
+platform authority sees every department's (``auditor_visibility``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from govshare.audit.read import AuditFilter, get_record, list_records
+from govshare.audit.read import AuditFilter, Visibility, auditor_visibility, get_record, list_records
 from govshare.audit.record import AuditRecord
 from govshare.audit.replay import replay
 from govshare.audit.verify import verify_log
@@ -42,7 +46,11 @@ class AuditRecordInfo:
     decisions: list[AuditDecision]
     sources: JSON
     errorCodes: list[str]
-    resultSha256: str | None
+    resultSha256: str | None = strawberry.field(
+        description="HMAC-SHA256 of the canonical result under the platform key resultKeyId "
+        "(a plain SHA-256 when resultKeyId is null: a record from before digests were keyed)"
+    )
+    resultKeyId: str | None = strawberry.field(description="The id of the key resultSha256 was made under")
     durationMs: float
     detail: JSON | None
     prevHash: str
@@ -87,6 +95,11 @@ class AuditReplay:
     decisionsNow: list[AuditDecision]
     changed: list[AuditDecisionChange]
     recordedResultSha256: str | None
+    recordedResultKeyId: str | None
+    resultKeyId: str = strawberry.field(
+        description="The key of resultSha256Then and resultSha256Now: the record's, or for a record "
+        "without a key id the current one"
+    )
     resultSha256Then: str | None
     resultSha256Now: str | None
     resultReproduced: bool = strawberry.field(
@@ -103,11 +116,11 @@ class AuditVerification:
     problem: str | None
 
 
-def _auditor(info: strawberry.Info) -> RequestContext:
+def _auditor(info: strawberry.Info) -> tuple[RequestContext, Visibility]:
     ctx: RequestContext = info.context
     if "auditor" not in ctx.caller.roles:
         raise GovshareError(FORBIDDEN, "the audit log is open to the role 'auditor' only")
-    return ctx
+    return ctx, auditor_visibility(ctx.caller.department, ctx.runtime.catalog.platform.authority)
 
 
 def _decisions(rows: list[list[str]]) -> list[AuditDecision]:
@@ -123,7 +136,8 @@ def record_info(record: AuditRecord) -> AuditRecordInfo:
         variables=record.variables,  # type: ignore[arg-type]
         policyVersion=record.policy_version, decisions=_decisions(record.decisions),
         sources=record.sources,  # type: ignore[arg-type]
-        errorCodes=record.error_codes, resultSha256=record.result_sha256, durationMs=record.duration_ms,
+        errorCodes=record.error_codes, resultSha256=record.result_sha256, resultKeyId=record.result_key_id,
+        durationMs=record.duration_ms,
         detail=record.detail,  # type: ignore[arg-type]
         prevHash=record.prev_hash, hash=record.hash,
     )  # fmt: skip
@@ -135,7 +149,7 @@ async def audit_records(
     first: int = 50,
     after: str | None = None,
 ) -> AuditRecordPage:
-    ctx = _auditor(info)
+    ctx, seen_by = _auditor(info)
     if not 1 <= first <= 1000:
         raise bad_input(f"first must be between 1 and 1000, got {first}")
     try:
@@ -143,7 +157,7 @@ async def audit_records(
     except ValueError:
         raise bad_input(f"'after' must be an endCursor of auditRecords, got {after!r}") from None
     where = AuditFilter(**vars(filter)) if filter else AuditFilter()
-    found = await list_records(ctx.runtime.audit.engine, where, first=first + 1, after=start)
+    found = await list_records(ctx.runtime.audit.engine, where, seen_by, first=first + 1, after=start)
     page = found[:first]
     return AuditRecordPage(
         nodes=[record_info(r) for r in page],
@@ -153,26 +167,28 @@ async def audit_records(
 
 
 async def audit_record(info: strawberry.Info, seq: int) -> AuditRecordInfo | None:
-    ctx = _auditor(info)
-    record = await get_record(ctx.runtime.audit.engine, seq)
+    ctx, seen_by = _auditor(info)
+    record = await get_record(ctx.runtime.audit.engine, seq, seen_by)
     return record_info(record) if record else None
 
 
 async def audit_replay(info: strawberry.Info, seq: int) -> AuditReplay:
-    ctx = _auditor(info)
+    ctx, seen_by = _auditor(info)
     assert ctx.gateway is not None
-    report = await replay(ctx.gateway, seq)
+    report = await replay(ctx.gateway, seq, seen_by)
     return AuditReplay(
         seq=report.seq, policyVersionThen=report.policy_version_then, policyVersionNow=report.policy_version_now,
         decisionsThen=_decisions(report.decisions_then), decisionsNow=_decisions(report.decisions_now),
         changed=[AuditDecisionChange(resource=c.resource, item=c.item, then=c.then, now=c.now) for c in report.changed],
-        recordedResultSha256=report.recorded_result, resultSha256Then=report.result_then,
+        recordedResultSha256=report.recorded_result, recordedResultKeyId=report.recorded_key_id,
+        resultKeyId=report.result_key_id, resultSha256Then=report.result_then,
         resultSha256Now=report.result_now, resultReproduced=report.reproduced,
     )  # fmt: skip
 
 
 async def audit_verify(info: strawberry.Info) -> AuditVerification:
-    ctx = _auditor(info)
+    # Every auditor may check the whole chain: the answer names sequence numbers, never content.
+    ctx, _ = _auditor(info)
     result = await verify_log(ctx.runtime.audit.engine, ctx.runtime.audit.key)
     return AuditVerification(
         ok=result.ok, records=result.records, checkpoints=result.checkpoints, badSeq=result.bad_seq,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long a statement waits for another writer's lock by default (see ``lock_wait`` for less).
+BUSY_TIMEOUT = 30.0
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
 
@@ -35,10 +40,35 @@ def store_engine(url: str) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, connect_args={"timeout": 30}, **_JSON)
+        engine = create_async_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT}, **_JSON)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(parsed, pool_size=5, max_overflow=10, pool_pre_ping=True, **_JSON)
+
+
+@asynccontextmanager
+async def lock_wait(conn: AsyncConnection, seconds: float) -> AsyncIterator[None]:
+    """Within this transaction, wait at most ``seconds`` for another writer's lock, then fail."""
+    ms = max(1, round(seconds * 1000))
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))  # ends with the transaction
+        yield
+        return
+    # SQLite's busy timeout belongs to the pooled connection: set back for its next user.
+    await conn.execute(text(f"PRAGMA busy_timeout = {ms}"))
+    try:
+        yield
+    finally:
+        await conn.execute(text(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}"))
+
+
+def lock_timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is a statement giving up on another writer's lock (SQLite busy, PostgreSQL 55P03)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -52,7 +82,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     # Imported here: alembic costs half a second of start-up that most commands never need.
     from alembic import command
     from alembic.config import Config
@@ -60,13 +90,15 @@ def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the platform database to the newest schema (idempotent, safe at every start)."""
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the platform database to the newest schema (idempotent, safe at every start).
+
+    ``revision`` stops at an older one, as a platform of that version had it."""
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Gateways starting together migrate one after the other.
             await conn.execute(text("SELECT pg_advisory_xact_lock(4711)"))
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_upgrade, revision)

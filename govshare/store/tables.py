@@ -79,7 +79,7 @@ grants = Table(
 )
 
 
-# The audit log (migration 0002): append-only, enforced by triggers in the database.
+# The audit log (migrations 0002, 0004): append-only, enforced by triggers in the database.
 audit_records = Table(
     "audit_records",
     metadata,
@@ -101,6 +101,7 @@ audit_records = Table(
     Column("outcome", String(24), nullable=False),
     Column("error_codes", JSON, nullable=False),
     Column("result_sha256", String(64), nullable=True),
+    Column("result_key_id", String(32), nullable=True),  # null: a legacy plain SHA-256
     Column("duration_ms", Float, nullable=False),
     Column("detail", JSON, nullable=True),
     Column("prev_hash", String(64), nullable=False),

@@ -20,9 +20,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from govshare import clock
-from govshare.audit.log import AuditLog, checkpoint_key
+from govshare.audit.log import AuditLog
+from govshare.audit.platform import platform_log
 from govshare.audit.record import AuditRecord
-from govshare.auth import signing_key
 from govshare.errors import GovshareError
 from govshare.policies.cli import GrantCommandError, recorded_catalog
 from govshare.policies.store import PolicyStore
@@ -43,7 +43,7 @@ class WorkflowCommandError(GrantCommandError):
 async def _acting(department: str, by: str | None) -> AsyncIterator[tuple[PolicyStore, Caller, AuditLog]]:
     settings = load_settings()
     engine = store_engine(settings.effective_store_url)
-    audit = AuditLog(engine, checkpoint_key(signing_key(settings)), checkpoint_every=settings.audit_checkpoint_every)
+    audit = platform_log(engine, settings)
     try:
         store = PolicyStore(engine, await recorded_catalog(engine))
         await store.start(poll=False)

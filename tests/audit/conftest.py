@@ -13,7 +13,7 @@ import pytest
 from govshare.app import create_app
 from govshare.auth import issue_token
 from govshare.settings import Settings
-from tests.services import serve_app
+from tests.services import POSTGRES, fresh_database, serve_app
 from tests.testville import City
 
 
@@ -42,3 +42,13 @@ def served(city: City, tmp_path: Path) -> Iterator[Served]:
     settings = served_settings(tmp_path)
     with serve_app(create_app(city.catalog, settings), lifespan="on") as url:
         yield Served(url, settings)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty platform database on SQLite, then on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('store') / 'platform.db'}"
+    else:
+        with fresh_database(POSTGRES) as url:
+            yield url

@@ -7,38 +7,30 @@ the first bad record. Run on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from govshare.audit.keys import ResultKeys
 from govshare.audit.log import AuditLog, checkpoint_key
 from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.store.database import migrate, store_engine
 from govshare.store.tables import audit_records
-from tests.services import POSTGRES, fresh_database
 
 KEY = checkpoint_key("tamper-tests-key")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('store') / 'platform.db'}"
-    else:
-        with fresh_database(POSTGRES) as url:
-            yield url
-
-
 @pytest.fixture
-async def log(store_url: str) -> AsyncIterator[AuditLog]:
+async def log(store_url: str, tmp_path: Path) -> AsyncIterator[AuditLog]:
     engine = store_engine(store_url)
     await migrate(engine)
-    audit = AuditLog(engine, KEY, checkpoint_every=1000)
+    audit = AuditLog(engine, KEY, ResultKeys(tmp_path / "audit-keys.json", "tamper"), checkpoint_every=1000)
     for n in range(1, 11):
         await audit.append(
             AuditRecord(kind="query", outcome="answered", department="civil", user=f"u{n}",
@@ -75,8 +67,15 @@ async def test_an_untouched_log_verifies(log: AuditLog) -> None:
     assert result.ok and result.records == 10 and result.checkpoints == 1
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_records SET department = 'x'", "DELETE FROM audit_records WHERE seq = 3",
-                                       "UPDATE audit_checkpoints SET count = 1", "DELETE FROM audit_checkpoints"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET department = 'x'",
+        "DELETE FROM audit_records WHERE seq = 3",
+        "UPDATE audit_checkpoints SET count = 1",
+        "DELETE FROM audit_checkpoints",
+    ],
+)
 async def test_the_database_refuses_update_and_delete(log: AuditLog, statement: str) -> None:
     with pytest.raises(DBAPIError, match="append-only"):
         async with log.engine.begin() as conn:
@@ -91,7 +90,9 @@ async def _query_of(conn: AsyncConnection, seq: int) -> str:
 async def test_a_flipped_byte_is_found(log: AuditLog) -> None:
     async def flip(conn: AsyncConnection) -> None:
         query = await _query_of(conn, 4)
-        await conn.execute(text("UPDATE audit_records SET query = :q WHERE seq = 4"), {"q": query.replace("r00004", "r00005")})
+        await conn.execute(
+            text("UPDATE audit_records SET query = :q WHERE seq = 4"), {"q": query.replace("r00004", "r00005")}
+        )
 
     await _as_owner(log, flip)
     result = await verify_log(log.engine, KEY)
@@ -110,7 +111,9 @@ async def test_an_inserted_record_is_found(log: AuditLog) -> None:
         for seq in range(10, 5, -1):
             await conn.execute(text(f"UPDATE audit_records SET seq = {seq + 1} WHERE seq = {seq}"))
         prev = (await conn.execute(text("SELECT hash FROM audit_records WHERE seq = 5"))).scalar_one()
-        forged = AuditRecord(kind="query", outcome="answered", department="civil", user="mallory", seq=6, prev_hash=prev)
+        forged = AuditRecord(
+            kind="query", outcome="answered", department="civil", user="mallory", seq=6, prev_hash=prev
+        )
         forged.recorded_at = datetime(2026, 11, 26, tzinfo=UTC)
         forged.hash = forged.chained_hash()
         row = {**forged.as_dict(), "recorded_at": forged.recorded_at, "touched": forged.touched}
