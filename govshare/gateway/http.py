@@ -31,7 +31,6 @@ from govshare.settings import Settings
 log = logging.getLogger("govshare.gateway")
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
-PURPOSE_KEPT = 100  # characters of X-Purpose an audit record keeps (purpose codes are short)
 
 
 def serialise(body: dict[str, Any]) -> bytes:
@@ -121,8 +120,7 @@ async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> An
         challenge = 'Bearer error="invalid_token"' if token.strip() else "Bearer"
         return 401, error_body(UNAUTHENTICATED, str(exc)), {"WWW-Authenticate": challenge}
     record.department, record.user, record.roles = caller.department, caller.user, list(caller.roles)
-    purpose = request.headers.get("x-purpose") or None
-    record.purpose = purpose[:PURPOSE_KEPT] if purpose else None
+    record.purpose = purpose = request.headers.get("x-purpose") or None  # the log cuts it to its column
     outcome = await gateway.run(parsed, caller, purpose, allow_mutations=request.method == "POST")
     describe(record, outcome)
     return (200 if "data" in outcome.body else 400), outcome.body, {}

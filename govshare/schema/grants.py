@@ -9,12 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from govshare import clock
-from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.errors import FORBIDDEN, GovshareError
 from govshare.policies import grants as service
 from govshare.resolvers.context import RequestContext
 from govshare.store import grants as rows
 from govshare.store.grants import Grant, NewGrant
 from govshare.workflows.applications import revoke_granted
+from govshare.workflows.rules import parse_id
 
 
 @strawberry.enum(description="What a grant lets the department do with the items.")
@@ -124,11 +125,7 @@ async def grant_add(info: strawberry.Info, input: GrantInput) -> GrantInfo:
 
 async def grant_revoke(info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> GrantInfo:
     ctx: RequestContext = info.context
-    try:
-        grant_id = int(id)
-    except ValueError:
-        raise bad_input(f"'{id}' is not a grant id") from None
-    return grant_info(await revoke_granted(ctx.runtime.policies, ctx.caller, grant_id, reason))
+    return grant_info(await revoke_granted(ctx.runtime.policies, ctx.caller, parse_id(id, "a grant"), reason))
 
 
 @strawberry.type(description="Platform operations.")

@@ -14,7 +14,6 @@ from strawberry.scalars import JSON
 
 from govshare import clock
 from govshare.catalog.model import Catalog
-from govshare.errors import bad_input
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.context import Caller, RequestContext
 from govshare.schema.grants import GrantEffect
@@ -38,15 +37,6 @@ from govshare.schema.workflow_types import (
 from govshare.workflows import applications, coordination, inbox, reports
 from govshare.workflows.rules import Request, parse_id, refuse
 
-_MAX_ID = 2**63 - 1  # ids are 64-bit in every platform database
-
-
-def _id(text: str, what: str) -> int:
-    number = parse_id(text, what)
-    if not 0 < number <= _MAX_ID:
-        raise bad_input(f"'{text[:40]}' is not {what} id; ids are whole numbers from 1 to {_MAX_ID}")
-    return number
-
 
 def _session(info: strawberry.Info) -> tuple[PolicyStore, Caller, Catalog, datetime.date]:
     ctx: RequestContext = info.context
@@ -58,7 +48,7 @@ def _session(info: strawberry.Info) -> tuple[PolicyStore, Caller, Catalog, datet
 
 async def _application(info: strawberry.Info, id: strawberry.ID) -> ApplicationInfo | None:
     store, caller, catalog, today = _session(info)
-    return application_info(await applications.get(store, caller, _id(id, "an application")), catalog, today)
+    return application_info(await applications.get(store, caller, parse_id(id, "an application")), catalog, today)
 
 
 async def _applications(
@@ -92,25 +82,25 @@ async def _approve(
 ) -> ApplicationInfo:
     store, caller, catalog, today = _session(info)
     approval = applications.Approval(effect.value, _scope(scope), until, note)
-    approved = await applications.approve(store, caller, _id(id, "an application"), approval)
+    approved = await applications.approve(store, caller, parse_id(id, "an application"), approval)
     return application_info(approved, catalog, today)
 
 
 async def _reject(info: strawberry.Info, id: strawberry.ID, reason: str) -> ApplicationInfo:
     store, caller, catalog, today = _session(info)
-    return application_info(await applications.reject(store, caller, _id(id, "an application"), reason),
+    return application_info(await applications.reject(store, caller, parse_id(id, "an application"), reason),
                             catalog, today)  # fmt: skip
 
 
 async def _withdraw(info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> ApplicationInfo:
     store, caller, catalog, today = _session(info)
-    return application_info(await applications.withdraw(store, caller, _id(id, "an application"), reason),
+    return application_info(await applications.withdraw(store, caller, parse_id(id, "an application"), reason),
                             catalog, today)  # fmt: skip
 
 
 async def _revoke(info: strawberry.Info, id: strawberry.ID, reason: str | None = None) -> ApplicationInfo:
     store, caller, catalog, today = _session(info)
-    return application_info(await applications.revoke(store, caller, _id(id, "an application"), reason),
+    return application_info(await applications.revoke(store, caller, parse_id(id, "an application"), reason),
                             catalog, today)  # fmt: skip
 
 
@@ -119,7 +109,7 @@ async def _revoke(info: strawberry.Info, id: strawberry.ID, reason: str | None =
 
 async def _coordination(info: strawberry.Info, id: strawberry.ID) -> CoordinationInfo | None:
     store, caller, catalog, _ = _session(info)
-    return coordination_info(await coordination.get(store, caller, _id(id, "a coordination")), catalog)
+    return coordination_info(await coordination.get(store, caller, parse_id(id, "a coordination")), catalog)
 
 
 async def _coordinations(info: strawberry.Info, state: CoordinationState | None = None) -> list[CoordinationInfo]:
@@ -138,7 +128,7 @@ async def _request(info: strawberry.Info, input: CoordinationInput) -> Coordinat
     if extra:
         refuse("Coordination cannot be requested",
                [f"{', '.join(extra)} come from application {input.application}; leave them out"])  # fmt: skip
-    application_id = _id(input.application, "an application")
+    application_id = parse_id(input.application, "an application")
     return coordination_info(await coordination.escalate(store, caller, application_id, input.justification), catalog)
 
 
@@ -153,7 +143,7 @@ async def _decide(
 ) -> CoordinationInfo:
     store, caller, catalog, _ = _session(info)
     decision = coordination.Decision(grant, reasoning, effect.value if effect else None, _scope(scope), until)
-    return coordination_info(await coordination.decide(store, caller, _id(id, "a coordination"), decision),
+    return coordination_info(await coordination.decide(store, caller, parse_id(id, "a coordination"), decision),
                              catalog)  # fmt: skip
 
 
@@ -162,7 +152,7 @@ async def _decide(
 
 async def _data_issue(info: strawberry.Info, id: strawberry.ID) -> DataIssueInfo | None:
     store, caller, catalog, today = _session(info)
-    return data_issue_info(await reports.get(store, caller, _id(id, "a data issue")), catalog, today)
+    return data_issue_info(await reports.get(store, caller, parse_id(id, "a data issue")), catalog, today)
 
 
 async def _data_issues(
@@ -181,7 +171,7 @@ async def _report(info: strawberry.Info, input: DataIssueInput) -> DataIssueInfo
 
 async def _answer(info: strawberry.Info, id: strawberry.ID, verdict: DataIssueVerdict, note: str) -> DataIssueInfo:
     store, caller, catalog, today = _session(info)
-    answered = await reports.answer(store, caller, _id(id, "a data issue"), verdict.value, note)
+    answered = await reports.answer(store, caller, parse_id(id, "a data issue"), verdict.value, note)
     return data_issue_info(answered, catalog, today)
 
 

@@ -195,11 +195,18 @@ def working_days_taken(start: datetime.datetime, end: datetime.datetime) -> int:
     return working_days(cst_day(start), cst_day(end))
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit in every platform database
+
+
 def parse_id(text: str, what: str) -> int:
+    """A record id as the caller wrote it (GraphQL IDs are text), checked to be one the store can hold."""
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
-        raise bad_input(f"'{text}' is not {what} id") from None
+        number = 0
+    if not 0 < number <= MAX_ID:
+        raise bad_input(f"'{text[:40]}' is not {what} id; ids are whole numbers from 1 to {MAX_ID}")
+    return number
 
 
 def unique(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from govshare.app import create_app
-from govshare.audit.read import AuditFilter, list_records
+from govshare.audit.read import EVERY_RECORD, AuditFilter, list_records
 from govshare.audit.record import AuditRecord
 from govshare.store.database import store_engine
 from tests.audit.conftest import Served, served_settings
@@ -26,7 +26,7 @@ def audit_records(served: Served) -> list[AuditRecord]:
     async def read() -> list[AuditRecord]:
         engine = store_engine(served.settings.effective_store_url)
         try:
-            return await list_records(engine, AuditFilter(), first=10_000, newest_first=False)
+            return await list_records(engine, AuditFilter(), EVERY_RECORD, first=10_000, newest_first=False)
         finally:
             await engine.dispose()
 

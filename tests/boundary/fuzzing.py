@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
-from govshare.audit.read import AuditFilter, all_records
+from govshare.audit.read import EVERY_RECORD, AuditFilter, all_records
 from govshare.auth import issue_token
 from govshare.catalog import load_catalog
 from govshare.schema.build import build_schema
@@ -64,7 +64,7 @@ class Server:
         async def read() -> list[str | None]:
             engine = store_engine(self.settings.effective_store_url)
             try:
-                return [r.query async for r in all_records(engine, AuditFilter())]
+                return [r.query async for r in all_records(engine, AuditFilter(), EVERY_RECORD)]
             finally:
                 await engine.dispose()
 
