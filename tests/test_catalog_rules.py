@@ -7,7 +7,7 @@ from textwrap import dedent, indent
 import pytest
 
 from govshare.catalog import parse_catalog
-from tests.test_catalog_support import VALID_TEXT, Case, check, problems_of, without
+from tests.test_catalog_support import VALID_TEXT, Case, check, problems_of, variant, without
 
 REFERENCES: dict[str, Case] = {
     "authority": (
@@ -399,3 +399,36 @@ def test_every_problem_is_reported_at_once() -> None:
         (28, "'target' of relation 'household' of resource 'Person' is 'Household', which is not a defined resource"),
     ]
     assert all(p.file == "cat.yaml" and p.hint for p in problems)
+
+
+# --- code sets (values) ---------------------------------------------------------------------------------------
+
+ISSUED_ON = "                 condition: 仅限审批业务使用, description: 首次发证日期}"
+
+
+def _kind(values: str, mark: str = "") -> dict[str, str]:
+    """Edits adding an item 'kind' with the code set ``values`` after issuedOn."""
+    kind = f"kind: {{type: String, title: 证照类型, sharing: unconditional, values: {values}}}{mark}"
+    return {ISSUED_ON: f"{ISSUED_ON}\n      {kind}"}
+
+
+def test_a_code_set_is_read_in_order() -> None:
+    catalog = parse_catalog(variant(_kind("[营业执照, 食品经营许可证]")), "cat.yaml")
+    assert catalog.resources["License"].items["kind"].values == ("营业执照", "食品经营许可证")
+    assert catalog.resources["License"].items["issuedOn"].values is None
+
+
+CODE_SETS: dict[str, Case] = {
+    "on a Date item": (
+        {ISSUED_ON: "                 condition: 仅限审批业务使用, values: [2020-01-01]}  # <-"},
+        "item 'issuedOn' of resource 'License' lists values, but it is a Date: only String and ID items have a code set",
+        "remove 'values', or make the item's type String",
+    ),
+    "empty": (_kind("[]", "  # <-"), "'values' of item 'kind'", "write e.g. values: [甲, 乙]"),
+    "a value twice": (_kind("[甲, 甲]", "  # <-"), "lists '甲' twice", "remove the second one"),
+}
+
+
+@pytest.mark.parametrize("case", CODE_SETS.values(), ids=CODE_SETS.keys())
+def test_code_set_rule(case: Case) -> None:
+    check(*case)

@@ -186,3 +186,14 @@ def test_credit_source_names_the_database_and_its_collection(world: Path) -> Non
     assert collections == {"credit_record": "record_id"}
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM credit_record").fetchone()[0] > 0
+
+
+CODED = [(r.name, i.name) for r in RESOURCES.values() for i in r.items.values() if i.values is not None]
+
+
+@pytest.mark.parametrize(("resource", "item"), CODED)
+def test_coded_items_hold_only_values_of_their_code_set(db: sqlite3.Connection, resource: str, item: str) -> None:
+    r = RESOURCES[resource]
+    column = r.items[item].column
+    found = {v for (v,) in _rows(db, f"SELECT DISTINCT {column} FROM {SCHEMA_OF[resource]}.{r.table}") if v is not None}
+    assert found and found <= set(r.items[item].values or ())

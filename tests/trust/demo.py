@@ -12,7 +12,6 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
 from govshare.app import create_app
-from govshare.auth import issue_token
 from govshare.catalog import Catalog, load_catalog
 from govshare.catalog.model import ItemType
 from govshare.connectors.http_source import make_source_app
@@ -34,6 +32,7 @@ from govshare.store import grants as grant_rows
 from govshare.store.database import store_engine
 from govshare.store.grants import NewGrant
 from govshare.store.tables import audit_records, grants
+from tests.policies.world import Api
 from tests.services import run_async, serve_app
 
 PERSONS = 1000
@@ -42,34 +41,26 @@ Row = dict[str, Any]
 T = TypeVar("T")
 
 
-@dataclass(repr=False)  # its rows would fill every failure report
-class Demo:
-    url: str
-    http: httpx.Client
-    settings: Settings
-    catalog: Catalog
-    world: Path
-    responses: int = field(default=0)  # HTTP responses to /graphql so far
+class Demo(Api):
+    """A client of the served demo world that counts its responses, with the world beside it."""
 
-    def token(self, department: str, *roles: str) -> str:
-        return issue_token(self.settings, department, f"{department}-user", list(roles or ("member",)))
+    def __init__(self, http: httpx.Client, base_url: str, settings: Settings, catalog: Catalog, world: Path) -> None:
+        super().__init__(http, base_url, settings)
+        self.catalog = catalog
+        self.world = world
+        self.responses = 0  # HTTP responses to /graphql so far
 
     def post(
         self,
         query: str,
         variables: dict[str, Any] | None = None,
         *,
-        department: str,
+        department: str = "market",
         roles: tuple[str, ...] = ("member",),
-        purpose: str | None = "work_reference",
+        purpose: str = "work_reference",
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.token(department, *roles)}"}
-        if purpose is not None:
-            headers["X-Purpose"] = purpose
-        response = self.http.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, headers=headers)
         self.responses += 1
-        body: dict[str, Any] = response.json()
-        return body
+        return super().post(query, variables, department=department, roles=roles, purpose=purpose)
 
     def grant(self, department: str, resource: str, items: list[str], purposes: list[str], effect: str,
               scope: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
