@@ -139,7 +139,7 @@ def serve_demo(world: Path, platform: Path, **settings: Any) -> Iterator[Demo]:
         catalog = load_catalog(world / "catalog.yaml", env={"CREDIT_API_URL": credit_url})
         app = create_app(catalog, config)
         with serve_app(app, lifespan="on") as url, httpx.Client(timeout=60) as http:
-            yield Demo(url, http, config, catalog, world)
+            yield Demo(http, url, config, catalog, world)
 
 
 def errors_of(body: dict[str, Any], code: str | None = None) -> list[dict[str, Any]]:
