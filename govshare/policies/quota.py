@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govshare.clock import CHINA
-from govshare.errors import QUERY_TOO_COMPLEX, QUOTA_EXCEEDED, GovshareError
+from govshare.errors import QUERY_TOO_COMPLEX, QUOTA_EXCEEDED, SOURCE_UNAVAILABLE, GovshareError
+from govshare.store.database import lock_timed_out, lock_wait
 from govshare.store.quotas import take_check
+
+LOCK_WAIT = 5.0  # seconds a check waits for another writer of the platform database
 
 
 def resets_at(today: datetime.date) -> datetime.datetime:
@@ -24,8 +28,18 @@ def resets_at(today: datetime.date) -> datetime.datetime:
 
 async def count_check(engine: AsyncEngine, grant_id: int, owner: str, today: datetime.date, quota: int) -> None:
     """Count one check through ``grant_id``, or raise QUOTA_EXCEEDED when its day's checks are used up."""
-    async with engine.begin() as conn:
-        taken = await take_check(conn, grant_id, today, quota)
+    try:
+        async with engine.begin() as conn, lock_wait(conn, LOCK_WAIT):
+            taken = await take_check(conn, grant_id, today, quota)
+    except DBAPIError as exc:
+        if not lock_timed_out(exc):
+            raise
+        raise GovshareError(
+            SOURCE_UNAVAILABLE,
+            "verification checks are counted in the platform database, which is busy; the check was not made, "
+            "retry shortly",
+            source="platform",
+        ) from None
     if taken is None:
         reset = resets_at(today)
         raise GovshareError(
