@@ -36,7 +36,7 @@ from bench.bare import LICENSE_SQL, LOOKUP_QUERY, PERSON_SQL
 from bench.load import Load, Spec, have_wrk, run_load
 from govshare.auth import issue_token
 from govshare.gateway.executor import Gateway, GraphQLRequest
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 from govshare.settings import Settings
 
 HERE = Path(__file__).resolve().parent

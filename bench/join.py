@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govshare.gateway.executor import Gateway, GraphQLRequest
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 
 PERSON_ITEMS = "idNumber name gender ethnicity birthDate district householdType education"
 LICENSE_ITEMS = "licenseNumber type issuer issueDate"

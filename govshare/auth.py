@@ -21,10 +21,9 @@ import jwt
 
 from govshare import clock
 from govshare.catalog.model import Catalog
-from govshare.resolvers.context import Caller
+from govshare.identity import ROLES, Caller
 from govshare.settings import Settings
 
-ROLES = ("member", "dept_admin", "authority", "auditor")
 ISSUER = "govshare"
 _TTL = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

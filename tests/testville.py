@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from govshare.app import close_runtime, open_runtime
 from govshare.catalog import Catalog, parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 from govshare.schema.build import BuiltSchema, build_schema
 from govshare.settings import Settings
 from tests import world

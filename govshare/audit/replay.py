@@ -17,7 +17,7 @@ from govshare import clock
 from govshare.audit.keys import KeyringError
 from govshare.audit.read import Visibility, get_record
 from govshare.errors import bad_input
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 
 if TYPE_CHECKING:
     from govshare.gateway.executor import Gateway

@@ -52,6 +52,10 @@ PLATFORM_FIELDS = (
 )  # fmt: skip
 
 
+# The words that combine filters (DESIGN §4): no item may bear one of these names.
+FILTER_WORDS = ("and", "or", "not")
+
+
 @dataclass(frozen=True, slots=True)
 class Department:
     code: str

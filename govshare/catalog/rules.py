@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from govshare.catalog.errors import did_you_mean
-from govshare.catalog.model import Catalog, Category, ItemType, Resource, Sharing
+from govshare.catalog.model import FILTER_WORDS, Catalog, Category, ItemType, Resource, Sharing
 from govshare.catalog.names import check_root_fields, check_type_names, graphql_name, res_key
 from govshare.catalog.reader import Context, Path
 
 # Combinators of the generated filter input (DESIGN §4): an item of that name would clash with them.
-FILTER_WORDS = ("and", "or", "not")
 
 
 def _known(ctx: Context, path: Path, value: str, names: Collection[str], what: str, subject: str) -> bool:

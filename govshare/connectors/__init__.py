@@ -6,27 +6,19 @@ from typing import Any
 
 from govshare.catalog.model import Source
 from govshare.connectors.base import (
-    ALL_OPS,
     Aggregate,
-    And,
     Capabilities,
-    Cmp,
     Connector,
     Count,
     Declined,
-    Filter,
-    Not,
-    Op,
-    Or,
-    OrderKey,
     Select,
     SourceUnavailable,
     TableRef,
-    conjoin,
     row_dicts,
 )
 from govshare.connectors.http import HttpConnector
 from govshare.connectors.sql import SqlConnector
+from govshare.filters import ALL_OPS, And, Cmp, Filter, Not, Op, Or, OrderKey, conjoin
 
 __all__ = [
     "ALL_OPS",

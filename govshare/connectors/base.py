@@ -16,50 +16,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from govshare.catalog.model import ItemType
-
-# Comparison operators of the filter language (DESIGN §4).
-Op = Literal["eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith", "isNull"]
-ALL_OPS: frozenset[str] = frozenset(
-    {"eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith", "isNull"}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Cmp:
-    """``column <op> value``; for ``in``/``nin`` the value is a tuple, for ``isNull`` a bool."""
-
-    column: str
-    op: str
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    parts: tuple[Filter, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    parts: tuple[Filter, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    part: Filter
-
-
-Filter = Cmp | And | Or | Not
-
-
-def conjoin(*filters: Filter | None) -> Filter | None:
-    """AND of the given filters, skipping ``None``; ``None`` when nothing is left."""
-    parts = tuple(f for f in filters if f is not None)
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else And(parts)
+from govshare.filters import And, Cmp, Filter, Or, OrderKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +29,6 @@ class TableRef:
     name: str
     key: str  # unique column: the tiebreaker of every ordering
     columns: Mapping[str, ItemType] = field(hash=False)
-
-
-@dataclass(frozen=True, slots=True)
-class OrderKey:
-    column: str
-    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,18 +19,8 @@ import httpx
 import orjson
 
 from govshare.catalog.model import ItemType
-from govshare.connectors.base import (
-    And,
-    Capabilities,
-    Cmp,
-    Connector,
-    Count,
-    Declined,
-    Filter,
-    Select,
-    SourceUnavailable,
-    TableRef,
-)
+from govshare.connectors.base import Capabilities, Connector, Count, Declined, Select, SourceUnavailable, TableRef
+from govshare.filters import And, Cmp, Filter
 
 log = logging.getLogger(__name__)
 

@@ -24,22 +24,8 @@ from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.types import TypeEngine
 
 from govshare.catalog.model import ItemType
-from govshare.connectors.base import (
-    ALL_OPS,
-    Aggregate,
-    And,
-    Capabilities,
-    Cmp,
-    Connector,
-    Count,
-    Filter,
-    Not,
-    Or,
-    OrderKey,
-    Select,
-    SourceUnavailable,
-    TableRef,
-)
+from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable, TableRef
+from govshare.filters import ALL_OPS, And, Cmp, Filter, Not, Or, OrderKey
 
 _SA_TYPES: dict[ItemType, TypeEngine[Any]] = {
     ItemType.ID: sa.String(),

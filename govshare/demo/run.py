@@ -26,9 +26,9 @@ from govshare.connectors.http_source import make_source_app
 from govshare.demo.catalog import PERSON, credit_source
 from govshare.demo.examples import example_queries, sample_person_id
 from govshare.demo.world import generate_world
+from govshare.identity import Caller
 from govshare.policies.grants import add_grant
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.settings import Settings, load_settings
 from govshare.store import grants as grant_rows
 from govshare.store.database import store_engine

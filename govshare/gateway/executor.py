@@ -29,8 +29,9 @@ from graphql.validation.validate import ValidationAbortedError
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
 from govshare.gateway.fast import FastExecutor
 from govshare.gateway.limits import check_limits, fragments_of, only_introspection
+from govshare.identity import Caller
 from govshare.policies.engine import Policy
-from govshare.resolvers.context import Caller, RequestContext, Runtime
+from govshare.resolvers.context import RequestContext, Runtime
 from govshare.schema.build import BuiltSchema
 from govshare.settings import Settings
 

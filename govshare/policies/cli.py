@@ -20,9 +20,9 @@ from govshare import clock
 from govshare.catalog import Catalog, CatalogError, parse_catalog
 from govshare.errors import GovshareError
 from govshare.gateway.executor import Gateway
+from govshare.identity import Caller
 from govshare.policies.grants import add_grant
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.settings import load_settings
 from govshare.store import grants as rows
 from govshare.store.catalogs import newest_catalog

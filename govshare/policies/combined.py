@@ -15,13 +15,10 @@ items with a catalog code set): checking every value reveals it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from govshare.catalog.model import Item, ItemType
-
-FILTER_WORDS = ("and", "or", "not")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,23 +68,6 @@ def small_domain(item: Item) -> str | None:
     if item.values is not None:
         return f"its catalog code set has {len(item.values)} values, so checking each reveals it"
     return None
-
-
-def scope_items(scope: Mapping[str, Any] | None) -> list[str]:
-    """Every item a row scope (the filter language as JSON) tests, in order, once each."""
-    found: dict[str, None] = {}
-    pending: list[Any] = [scope] if scope else []
-    while pending:
-        part = pending.pop(0)
-        if isinstance(part, list):
-            pending.extend(part)
-        elif isinstance(part, Mapping):
-            for name, value in part.items():
-                if name in FILTER_WORDS:
-                    pending.append(value)
-                else:
-                    found[str(name)] = None
-    return list(found)
 
 
 def scope_problem(owner: str, department: str, item: str, effect: str, purpose: str) -> str:

@@ -21,7 +21,8 @@ import casbin
 from casbin.persist.adapter import Adapter, load_policy_line
 
 from govshare.catalog.model import Catalog
-from govshare.policies.combined import Held, combination_problem, scope_items, scope_problem, small_domain
+from govshare.filters import tested_items
+from govshare.policies.combined import Held, combination_problem, scope_problem, small_domain
 from govshare.policies.rules import CATALOG, PROVIDER
 
 MODEL = Path(__file__).with_name("model.conf")
@@ -108,7 +109,7 @@ class Policy:
         if grant is None:
             return decision
         problem = None
-        for tested in scope_items(self.scopes.get(grant)):
+        for tested in tested_items(self.scopes.get(grant)):
             # A scope that tests the item it opens (or a cycle of grants doing so) relies on itself.
             seen = f"{resource}.{tested}"
             effect = (

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from govshare import clock
 from govshare.catalog.model import Catalog, Resource, Sharing
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
-from govshare.policies.combined import Held, combination_problem, scope_items, scope_problem, small_domain
+from govshare.filters import coerce_filter, tested_items
+from govshare.identity import Caller
+from govshare.policies.combined import Held, combination_problem, scope_problem, small_domain
 from govshare.policies.engine import Policy
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
-from govshare.resolvers.filters import coerce_filter
 from govshare.store import grants as rows
 from govshare.store.grants import EFFECTS, Grant, NewGrant
 
@@ -88,7 +88,7 @@ def scope_problems(
 ) -> list[str]:
     """A row scope may test only items ``department`` may read in full, under every purpose it serves."""
     problems: list[str] = []
-    for tested in scope_items(scope):
+    for tested in tested_items(scope):
         if tested not in resource.items:
             continue  # reported by the filter check
         for purpose in purposes:
@@ -99,10 +99,6 @@ def scope_problems(
     return problems
 
 
-def _actor(caller: Caller) -> str:
-    return f"{caller.department}/{caller.user}"
-
-
 async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
     """Record ``new`` and the policy version it creates; the next request sees it."""
     today, now = clock.today(), clock.now()
@@ -111,7 +107,7 @@ async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
     async def write(conn: AsyncConnection) -> int:
         # Judged again under the policy lock: a grant made meanwhile elsewhere may combine with this one.
         check_grant(store.catalog, new, today, await store.policy_in(conn))
-        return await rows.insert_grant(conn, new, by=_actor(caller), now=now)
+        return await rows.insert_grant(conn, new, by=caller.actor, now=now)
 
     reason = f"grant to {new.department} on {new.resource} ({new.origin})"
     grant_id, version = await store.change(caller.department, caller.user, reason, write)
@@ -129,7 +125,7 @@ async def revoke_grant(store: PolicyStore, grant_id: int, caller: Caller, reason
         raise bad_input(f"there is no grant {grant_id}")
     resource = store.catalog.resources.get(grant.resource)
     provider = resource.provider if resource else None
-    if "authority" not in caller.roles and not ("dept_admin" in caller.roles and caller.department == provider):
+    if not caller.has("authority") and not (caller.has("dept_admin") and caller.department == provider):
         raise GovshareError(
             FORBIDDEN,
             f"only the platform authority or an administrator of {provider} may revoke grant {grant_id}",
@@ -139,7 +135,7 @@ async def revoke_grant(store: PolicyStore, grant_id: int, caller: Caller, reason
     now = clock.now()
 
     async def write(conn: AsyncConnection) -> bool:
-        return await rows.revoke_grant(conn, grant_id, by=_actor(caller), reason=reason, now=now)
+        return await rows.revoke_grant(conn, grant_id, by=caller.actor, reason=reason, now=now)
 
     await store.change(caller.department, caller.user, f"grant {grant_id} revoked", write)
     return await _get(store, grant_id)

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govshare.catalog.model import Catalog, Item, Resource, Sharing
-from govshare.connectors.base import Filter, conjoin
 from govshare.errors import FORBIDDEN, FieldError, GovshareError
+from govshare.filters import Filter, conjoin, scope_filter
 from govshare.policies.engine import Decision, Policy
 from govshare.policies.masks import mask_for
-from govshare.resolvers.filters import scope_filter
 from govshare.resolvers.plan import Level
 
 

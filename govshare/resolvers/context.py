@@ -22,6 +22,7 @@ from govshare.connectors.base import (
     TableRef,
 )
 from govshare.errors import PURPOSE_REQUIRED, SOURCE_UNAVAILABLE, UNKNOWN_PURPOSE, GovshareError, bad_input
+from govshare.identity import Caller
 from govshare.policies.engine import Policy
 from govshare.policies.store import PolicyStore
 from govshare.resolvers.access import Access
@@ -31,13 +32,6 @@ if TYPE_CHECKING:
     from govshare.gateway.executor import Gateway
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    department: str
-    user: str
-    roles: tuple[str, ...]
 
 
 @dataclass(slots=True)

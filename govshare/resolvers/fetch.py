@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from govshare.catalog.model import Relation, Resource
-from govshare.connectors.base import Cmp, Select, conjoin
+from govshare.connectors.base import Select
 from govshare.errors import FieldError, GovshareError
+from govshare.filters import Cmp, conjoin
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.plan import Level
 

@@ -25,8 +25,8 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 
 from govshare.catalog.model import Catalog, Resource
-from govshare.connectors.base import Filter
 from govshare.errors import FieldError
+from govshare.filters import Filter
 from govshare.policies.masks import Mask
 
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from graphql import FieldNode, GraphQLResolveInfo
 
 from govshare.catalog.model import Resource
-from govshare.connectors.base import Aggregate, Count, Filter, Select, conjoin
+from govshare.connectors.base import Aggregate, Count, Select
 from govshare.errors import FORBIDDEN, SOURCE_UNAVAILABLE, FieldError, GovshareError, bad_input
+from govshare.filters import Filter, conjoin, order_keys, to_filter, to_order
 from govshare.policies.quota import count_check, too_many_checks
 from govshare.resolvers import cursor
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.fetch import as_dicts, columns_of, fill, keyed_loader, rows_by
-from govshare.resolvers.filters import order_keys, to_filter, to_order
 from govshare.resolvers.plan import Level, Selection, plan_connection, plan_level
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from govshare.audit.read import AuditFilter, Visibility, auditor_visibility, get
 from govshare.audit.record import AuditRecord
 from govshare.audit.replay import replay
 from govshare.audit.verify import verify_log
-from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.errors import bad_input
+from govshare.identity import require_role
 from govshare.resolvers.context import RequestContext
 
 
@@ -118,8 +119,7 @@ class AuditVerification:
 
 def _auditor(info: strawberry.Info) -> tuple[RequestContext, Visibility]:
     ctx: RequestContext = info.context
-    if "auditor" not in ctx.caller.roles:
-        raise GovshareError(FORBIDDEN, "the audit log is open to the role 'auditor' only")
+    require_role(ctx.caller, "reading the audit log", "auditor")
     return ctx, auditor_visibility(ctx.caller.department, ctx.runtime.catalog.platform.authority)
 
 

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from govshare import clock
-from govshare.errors import FORBIDDEN, GovshareError
+from govshare.identity import require_role
 from govshare.policies import grants as service
 from govshare.resolvers.context import RequestContext
 from govshare.store import grants as rows
@@ -80,11 +80,6 @@ def grant_info(grant: Grant) -> GrantInfo:
     )
 
 
-def _require_role(ctx: RequestContext, role: str, what: str) -> None:
-    if role not in ctx.caller.roles:
-        raise GovshareError(FORBIDDEN, f"{what} needs the role '{role}'; the token has {', '.join(ctx.caller.roles)}")
-
-
 async def resolve_grants(
     info: strawberry.Info, department: str | None = None, resource: str | None = None
 ) -> list[GrantInfo]:
@@ -94,7 +89,7 @@ async def resolve_grants(
     async with store.engine.connect() as conn:
         found = await rows.list_grants(conn, department=department, resource=resource)
     caller = ctx.caller
-    if not {"authority", "auditor"} & set(caller.roles):
+    if not caller.oversees:
         catalog = ctx.catalog
         found = [
             g
@@ -107,7 +102,7 @@ async def resolve_grants(
 
 async def grant_add(info: strawberry.Info, input: GrantInput) -> GrantInfo:
     ctx: RequestContext = info.context
-    _require_role(ctx, "authority", "granting directly")
+    require_role(ctx.caller, "granting directly", "authority")
     new = NewGrant(
         department=input.department,
         resource=input.resource,

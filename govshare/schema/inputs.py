@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from govshare.catalog.model import ItemType
+from govshare.filters import OPS
 
 
 @strawberry.enum(description="Sort direction. NULLs come first in ASC and last in DESC.")
@@ -29,20 +30,8 @@ SCALARS: dict[ItemType, object] = {
 }
 
 
-# Operators per item type; ordering and text operators only where they make sense.
-_COMPARE = ("eq", "ne", "in", "nin", "lt", "lte", "gt", "gte")
-OPS: dict[ItemType, tuple[str, ...]] = {
-    ItemType.ID: (*_COMPARE, "contains", "startsWith", "isNull"),
-    ItemType.STRING: (*_COMPARE, "contains", "startsWith", "isNull"),
-    ItemType.INT: (*_COMPARE, "isNull"),
-    ItemType.FLOAT: (*_COMPARE, "isNull"),
-    ItemType.BOOLEAN: ("eq", "ne", "isNull"),
-    ItemType.DATE: (*_COMPARE, "isNull"),
-    ItemType.DATETIME: (*_COMPARE, "isNull"),
-}
-
 # Python attribute of each operator on the generated input classes ("in" is a keyword).
-OP_ATTRS: dict[str, str] = {op: ("in_" if op == "in" else op) for op in (*_COMPARE, "contains", "startsWith", "isNull")}
+OP_ATTRS: dict[str, str] = {op: ("in_" if op == "in" else op) for ops in OPS.values() for op in ops}
 
 
 def _filter_input(item_type: ItemType) -> type:

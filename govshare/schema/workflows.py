@@ -14,8 +14,9 @@ from strawberry.scalars import JSON
 
 from govshare import clock
 from govshare.catalog.model import Catalog
+from govshare.identity import Caller
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller, RequestContext
+from govshare.resolvers.context import RequestContext
 from govshare.schema.grants import GrantEffect
 from govshare.schema.workflow_types import (
     ApplicationInfo,

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
 from govshare.catalog.model import Item, Resource, Sharing
+from govshare.identity import Caller
 from govshare.policies.grants import revoke_grant
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.store.grants import Grant, get_grant
 from govshare.store.tables import applications as table
 from govshare.workflows.events import APPLICATION, record_event
@@ -36,7 +36,6 @@ from govshare.workflows.records import (
 )
 from govshare.workflows.rules import (
     Request,
-    actor,
     answer_deadline,
     blank,
     check_request,
@@ -99,7 +98,7 @@ async def submit(store: PolicyStore, caller: Caller, request: Request) -> Applic
                 **request.columns(caller.department),
                 "state": SUBMITTED,
                 "submitted_at": now,
-                "submitted_by": actor(caller),
+                "submitted_by": caller.actor,
                 "deadline": deadline.due,
                 "deadline_provisional": deadline.provisional,
                 "deadline_basis": deadline.basis,
@@ -131,7 +130,7 @@ def _answer(caller: Caller, application: Application, now: datetime.datetime, re
     """The answer's columns: who, when, and whether it came within the deadline."""
     return {
         "answered_at": now,
-        "answered_by": actor(caller),
+        "answered_by": caller.actor,
         "reason": reason,
         "working_days_taken": working_days_taken(application.submitted_at, now),
         "late": cst_day(now) > application.deadline,
@@ -169,7 +168,7 @@ async def withdraw(store: PolicyStore, caller: Caller, application_id: int, reas
         raise forbidden(f"only {application.department}, which applied, may withdraw application {application_id}")
     _require_submitted(application, "withdrawn")
     now = clock.now()
-    values = {"state": WITHDRAWN, "withdrawn_at": now, "withdrawn_by": actor(caller),
+    values = {"state": WITHDRAWN, "withdrawn_at": now, "withdrawn_by": caller.actor,
               "withdraw_reason": reason.strip() if reason and reason.strip() else None}  # fmt: skip
     await advance(store, caller, table, APPLICATION, application.id, SUBMITTED, values, now)
     return await get(store, caller, application.id)

@@ -24,9 +24,9 @@ from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
 from govshare.audit.record import AuditRecord
 from govshare.errors import GovshareError
+from govshare.identity import Caller
 from govshare.policies.cli import GrantCommandError, recorded_catalog
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.settings import load_settings
 from govshare.store.database import store_engine
 from govshare.workflows import applications, inbox

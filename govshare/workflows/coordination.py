@@ -13,8 +13,8 @@ from typing import Any
 
 from govshare import clock
 from govshare.catalog.model import Item, Resource, Sharing
+from govshare.identity import Caller
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.store.tables import applications, coordinations
 from govshare.workflows.events import COORDINATION, record_event
 from govshare.workflows.records import (
@@ -31,7 +31,6 @@ from govshare.workflows.records import (
 )
 from govshare.workflows.rules import (
     Request,
-    actor,
     blank,
     check_request,
     cst_day,
@@ -117,7 +116,7 @@ async def _open(
                 "application_id": application_id,
                 "state": OPEN,
                 "requested_at": now,
-                "requested_by": actor(caller),
+                "requested_by": caller.actor,
             },
         )
         details = {"application": application_id} if application_id is not None else {}
@@ -141,7 +140,7 @@ async def decide(store: PolicyStore, caller: Caller, coordination_id: int, decis
     if problems:
         refuse(f"Coordination {coordination_id} cannot be decided", problems)
     now = clock.now()
-    values = {"decided_at": now, "decided_by": actor(caller), "reasoning": decision.reasoning.strip()}
+    values = {"decided_at": now, "decided_by": caller.actor, "reasoning": decision.reasoning.strip()}
     if not decision.grant:
         await advance(store, caller, table, COORDINATION, coordination_id, OPEN, {"state": REFUSED, **values}, now)
         return await get(store, caller, coordination_id)

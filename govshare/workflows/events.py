@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 from govshare.store.tables import workflow_events
 from govshare.workflows.records import WorkflowEvent, fetch, insert
 

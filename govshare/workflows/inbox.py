@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from govshare import clock
 from govshare.clock import CHINA
 from govshare.errors import bad_input
+from govshare.identity import Caller
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.store.tables import applications, coordinations, data_issues
 from govshare.workflows.applications import overdue_clause
 from govshare.workflows.events import APPLICATION, COORDINATION, DATA_ISSUE
@@ -84,7 +84,7 @@ async def inbox(store: PolicyStore, caller: Caller, since: datetime.date | None 
             data_issues_to_check=to_check,
             decisions_received=await _decisions(conn, caller.department, since),
         )
-        if "authority" not in caller.roles:
+        if not caller.has("authority"):
             return found
         overdue = await fetch(conn, Application, applications, overdue_clause(today))
         return dataclasses.replace(

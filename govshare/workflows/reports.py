@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from govshare import clock
 from govshare.catalog.model import Sharing
+from govshare.identity import Caller
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.store import grants as grant_rows
 from govshare.store.tables import data_issues as table
 from govshare.workflows.events import DATA_ISSUE, record_event
 from govshare.workflows.records import OPEN, VERDICTS, DataIssue, fetch, fetch_one, insert
 from govshare.workflows.rules import (
-    actor,
     blank,
     cst_day,
     refuse,
@@ -79,7 +78,7 @@ async def report(store: PolicyStore, caller: Caller, issue: Report) -> DataIssue
                 "description": issue.description.strip(),
                 "state": OPEN,
                 "reported_at": now,
-                "reported_by": actor(caller),
+                "reported_by": caller.actor,
             },
         )
         await record_event(conn, caller, "data_issue.reported", DATA_ISSUE, issue_id, now)
@@ -110,7 +109,7 @@ async def answer(store: PolicyStore, caller: Caller, issue_id: int, verdict: str
     if problems:
         refuse(f"Data issue {issue_id} cannot be answered", problems)
     now = clock.now()
-    values = {"state": verdict, "answered_at": now, "answered_by": actor(caller), "note": note.strip(),
+    values = {"state": verdict, "answered_at": now, "answered_by": caller.actor, "note": note.strip(),
               "working_days_taken": working_days_taken(issue.reported_at, now)}  # fmt: skip
     await advance(store, caller, table, DATA_ISSUE, issue_id, OPEN, values, now)
     return await get(store, caller, issue_id)

@@ -13,19 +13,13 @@ from sqlalchemy import ColumnElement, Table, or_
 from govshare.catalog.model import Catalog, Item, Resource
 from govshare.clock import CHINA
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.filters import coerce_filter
+from govshare.identity import APPLICANT_ROLES, Caller, require_role
 from govshare.policies.engine import Policy
 from govshare.policies.grants import scope_problems
-from govshare.resolvers.context import Caller
-from govshare.resolvers.filters import coerce_filter
 
 if TYPE_CHECKING:
     from govshare.workflows.calendar import Deadline
-
-# Any member of a department acts for it when asking; auditors and the authority role only read
-# or decide, so a token with those roles alone does not apply or report for its department.
-APPLICANT_ROLES = ("member", "dept_admin")
-OVERSEER_ROLES = ("authority", "auditor")
-
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -57,10 +51,6 @@ class Request:
         }
 
 
-def actor(caller: Caller) -> str:
-    return f"{caller.department}/{caller.user}"
-
-
 def forbidden(message: str) -> GovshareError:
     return GovshareError(FORBIDDEN, message)
 
@@ -74,21 +64,17 @@ def blank(text: str | None) -> bool:
 
 
 def require_applicant(caller: Caller, what: str) -> None:
-    if not set(APPLICANT_ROLES) & set(caller.roles):
-        raise forbidden(f"{what} needs the role 'member' or 'dept_admin' of the department; the token has "
-                        f"{', '.join(caller.roles)}")  # fmt: skip
+    require_role(caller, what, *APPLICANT_ROLES)
 
 
 def require_authority(caller: Caller, what: str) -> None:
-    if "authority" not in caller.roles:
-        raise forbidden(f"{what} is for the platform authority (role 'authority'); the token has "
-                        f"{', '.join(caller.roles)}")  # fmt: skip
+    require_role(caller, what, "authority")
 
 
 def require_provider_admin(catalog: Catalog, caller: Caller, resource: str, what: str) -> None:
     """Only an administrator (``dept_admin``) of the department providing ``resource`` answers."""
     provider = provider_of(catalog, resource)
-    if caller.department != provider or "dept_admin" not in caller.roles:
+    if caller.department != provider or not caller.has("dept_admin"):
         raise forbidden(f"{what} is for an administrator (dept_admin) of {provider}, which provides {resource}; "
                         f"the caller is {caller.department} with roles {', '.join(caller.roles)}")  # fmt: skip
 
@@ -98,24 +84,19 @@ def provider_of(catalog: Catalog, resource: str) -> str | None:
     return found.provider if found is not None else None
 
 
-def oversees(caller: Caller) -> bool:
-    """The authority and auditors see every workflow record."""
-    return bool(set(OVERSEER_ROLES) & set(caller.roles))
-
-
 def provided_by(catalog: Catalog, department: str) -> list[str]:
     return [name for name, r in catalog.resources.items() if r.provider == department]
 
 
 def visible_where(table: Table, catalog: Catalog, caller: Caller) -> list[ColumnElement[bool]]:
     """Records the caller may see: its department's own, and those about resources it provides."""
-    if oversees(caller):
+    if caller.oversees:
         return []
     return [or_(table.c.department == caller.department, table.c.resource.in_(provided_by(catalog, caller.department)))]
 
 
 def require_visible(catalog: Catalog, caller: Caller, what: str, department: str, resource: str) -> None:
-    if not oversees(caller) and caller.department not in (department, provider_of(catalog, resource)):
+    if not caller.oversees and caller.department not in (department, provider_of(catalog, resource)):
         raise forbidden(f"{what} concerns {department} and the provider of {resource} only")
 
 

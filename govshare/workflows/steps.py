@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Table, update
 
 from govshare.errors import GovshareError, bad_input
+from govshare.identity import Caller
 from govshare.policies.grants import add_grant, check_grant
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.store.grants import Grant, NewGrant
 from govshare.workflows.events import record_event
 from govshare.workflows.records import Application, Coordination, transition

@@ -21,7 +21,7 @@ from govshare.app import close_runtime, open_runtime
 from govshare.auth import ISSUER, TokenError, signing_key, verify_token
 from govshare.catalog import parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from tests import world

@@ -9,7 +9,7 @@ import pytest
 from graphql import build_client_schema, get_introspection_query
 
 from govshare.gateway.executor import GraphQLRequest, Outcome
-from govshare.resolvers.context import Caller
+from govshare.identity import Caller
 from tests.testville import Client
 
 VARIANTS: dict[str, dict[str, Any]] = {

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from govshare.catalog.model import Catalog, ItemType, Sharing
-from govshare.schema.inputs import OPS  # the operators each filter type offers
+from govshare.filters import OPS  # the operators each filter type offers
 
 Row = dict[str, Any]
 PAGE_PARTS = ("totalCount", "nodes", "edges", "pageInfo")

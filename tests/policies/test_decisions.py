@@ -25,9 +25,9 @@ from govshare import clock
 from govshare.app import close_runtime, open_runtime
 from govshare.catalog import parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest
+from govshare.identity import Caller
 from govshare.policies.grants import add_grant, revoke_grant
 from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Caller
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from govshare.store import grants as rows

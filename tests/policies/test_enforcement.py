@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from govshare.app import close_runtime
+from govshare.identity import Caller
 from govshare.policies.grants import add_grant
-from govshare.resolvers.context import Caller
 from govshare.store.grants import NewGrant
 from tests.testville import City, Client, open_client
 

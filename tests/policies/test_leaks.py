@@ -43,8 +43,9 @@ from govshare.demo import credit_source, generate_world
 from govshare.demo.catalog import DEPARTMENTS
 from govshare.demo.world import FILE_OF_RESOURCE
 from govshare.gateway.executor import Gateway, GraphQLRequest
+from govshare.identity import Caller
 from govshare.policies.grants import add_grant, revoke_grant
-from govshare.resolvers.context import Caller, Runtime
+from govshare.resolvers.context import Runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from govshare.store.grants import NewGrant

@@ -1,21 +1,81 @@
-"""GraphQL filter and orderBy arguments → the connector filter language.
+"""The filter language (DESIGN §4): one language for GraphQL arguments, grant row scopes and connectors.
 
-Arguments arrive as graphql-core coerced them: plain dicts keyed by GraphQL
-names, so item names here are translated to source columns. Every item a
-filter or ordering touches is reported, because reading through a filter is
-reading (the policy decides those items like fields).
+A filter arrives as GraphQL arguments (plain dicts keyed by item names, as graphql-core
+coerced them) or as JSON (a grant's row scope), and leaves as terms in source columns
+(:class:`Cmp`, :class:`And`, :class:`Or`, :class:`Not`) that every connector understands.
+Every item a filter or ordering touches is reported, because reading through a filter is
+reading: the policy decides those items like fields.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from govshare.catalog.model import ItemType, Resource
-from govshare.connectors.base import And, Cmp, Filter, Not, Or, OrderKey
+from govshare.catalog.model import FILTER_WORDS, ItemType, Resource
 from govshare.errors import bad_input
-from govshare.schema.inputs import OPS
+
+# Comparison operators of the filter language (DESIGN §4).
+Op = Literal["eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith", "isNull"]
+ALL_OPS: frozenset[str] = frozenset(
+    {"eq", "ne", "in", "nin", "lt", "lte", "gt", "gte", "contains", "startsWith", "isNull"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    """``column <op> value``; for ``in``/``nin`` the value is a tuple, for ``isNull`` a bool."""
+
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    part: Filter
+
+
+Filter = Cmp | And | Or | Not
+
+
+def conjoin(*filters: Filter | None) -> Filter | None:
+    """AND of the given filters, skipping ``None``; ``None`` when nothing is left."""
+    parts = tuple(f for f in filters if f is not None)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    column: str
+    descending: bool = False
+
+
+# Operators per item type; ordering and text operators only where they make sense.
+_COMPARE = ("eq", "ne", "in", "nin", "lt", "lte", "gt", "gte")
+OPS: dict[ItemType, tuple[str, ...]] = {
+    ItemType.ID: (*_COMPARE, "contains", "startsWith", "isNull"),
+    ItemType.STRING: (*_COMPARE, "contains", "startsWith", "isNull"),
+    ItemType.INT: (*_COMPARE, "isNull"),
+    ItemType.FLOAT: (*_COMPARE, "isNull"),
+    ItemType.BOOLEAN: ("eq", "ne", "isNull"),
+    ItemType.DATE: (*_COMPARE, "isNull"),
+    ItemType.DATETIME: (*_COMPARE, "isNull"),
+}
 
 
 def to_filter(resource: Resource, spec: Mapping[str, Any] | None, touched: set[str]) -> Filter | None:
@@ -84,6 +144,23 @@ def to_order(resource: Resource, spec: Sequence[Mapping[str, Any]] | None) -> li
 
 def order_keys(resource: Resource, order: Sequence[str]) -> tuple[OrderKey, ...]:
     return tuple(OrderKey(resource.items[o.lstrip("-")].column, descending=o.startswith("-")) for o in order)
+
+
+def tested_items(raw: Mapping[str, Any] | None) -> list[str]:
+    """Every item a filter written as JSON (a row scope) tests, in order, once each."""
+    found: dict[str, None] = {}
+    pending: list[Any] = [raw] if raw else []
+    while pending:
+        part = pending.pop(0)
+        if isinstance(part, list):
+            pending.extend(part)
+        elif isinstance(part, Mapping):
+            for name, value in part.items():
+                if name in FILTER_WORDS:
+                    pending.append(value)
+                else:
+                    found[str(name)] = None
+    return list(found)
 
 
 def scope_filter(resource: Resource, raw: Mapping[str, Any]) -> Filter | None:
