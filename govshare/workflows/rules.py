@@ -21,6 +21,7 @@ from govshare.policies.grants import scope_problems
 if TYPE_CHECKING:
     from govshare.workflows.calendar import Deadline
 
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """What a department asks for: items of one resource, for purposes, with a justification."""
