@@ -30,10 +30,10 @@ from bench.join import scenarios
 from bench.load import have_wrk
 from bench.policy_cost import policy_cost
 from bench.scale import scale
-from govshare.app import close_runtime, open_runtime
 from govshare.catalog import load_catalog
 from govshare.demo.world import generate_world
 from govshare.gateway.executor import Gateway
+from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 

@@ -27,12 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.bare import LICENSE_SQL, PERSON_SQL
 from bench.http_lookup import sample_keys
 from bench.join import CALLER, PERSON_ITEMS, PURPOSE
-from govshare.app import close_runtime, open_runtime
 from govshare.catalog import load_catalog
 from govshare.connectors.sql import SqlConnector
 from govshare.demo.world import generate_world
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.resolvers import cursor
+from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 

@@ -11,18 +11,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from govshare.audit.platform import platform_log
 from govshare.auth import TokenCache
 from govshare.catalog.model import Catalog
-from govshare.connectors import open_connector
 from govshare.connectors.base import Connector, SourceUnavailable
 from govshare.gateway.executor import Gateway
 from govshare.gateway.http import JSONResponse, graphql
-from govshare.policies.store import PolicyStore
-from govshare.resolvers.context import Runtime
+from govshare.gateway.replay import replay
+from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
-from govshare.store.database import store_engine
 
 
 async def healthz(_request: Request) -> Response:
@@ -48,36 +45,13 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready" if ready else "not ready", "sources": sources}, 200 if ready else 503)
 
 
-async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = True) -> Runtime:
-    """Connect to the platform database and every source; the policy version in force is loaded."""
-    engine = store_engine(settings.effective_store_url)
-    policies = PolicyStore(engine, catalog, settings.policy_poll)
-    audit = platform_log(engine, settings)
-    runtime = Runtime(catalog, settings, {}, policies, audit)
-    try:
-        await policies.start(poll=poll)
-        for name, source in catalog.sources.items():
-            runtime.connectors[name] = open_connector(source, statement_timeout=settings.statement_timeout)
-    except BaseException:
-        await close_runtime(runtime)
-        raise
-    return runtime
-
-
-async def close_runtime(runtime: Runtime) -> None:
-    await runtime.audit.close()
-    await runtime.policies.close()
-    await asyncio.gather(*(c.close() for c in runtime.connectors.values()), return_exceptions=True)
-    await runtime.policies.engine.dispose()
-
-
 def create_app(catalog: Catalog, settings: Settings) -> Starlette:
     schema = build_schema(catalog)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await open_runtime(catalog, settings)
-        app.state.gateway = Gateway(runtime, schema)
+        app.state.gateway = Gateway(runtime, schema, replay=replay)
         try:
             yield
         finally:

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from govshare.app import close_runtime, open_runtime
 from govshare.catalog import Catalog, parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
 from govshare.identity import Caller
+from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import BuiltSchema, build_schema
 from govshare.settings import Settings
 from tests import world

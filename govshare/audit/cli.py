@@ -148,7 +148,7 @@ async def _purge(audit: AuditLog, args: argparse.Namespace) -> int:
 
 
 async def _replay(audit: AuditLog, args: argparse.Namespace) -> int:
-    from govshare.audit.replay import replay
+    from govshare.gateway.replay import replay
     from govshare.policies.cli import recorded_runtime
 
     async with recorded_runtime() as gateway:

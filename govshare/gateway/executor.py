@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     execute,
@@ -26,13 +29,15 @@ from graphql import (
 )
 from graphql.validation.validate import ValidationAbortedError
 
+from govshare.audit.read import Visibility
+from govshare.audit.report import ReplayReport
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
 from govshare.gateway.fast import FastExecutor
 from govshare.gateway.limits import check_limits, fragments_of, only_introspection
 from govshare.identity import Caller
 from govshare.policies.engine import Policy
-from govshare.resolvers.context import RequestContext, Runtime
-from govshare.schema.build import BuiltSchema
+from govshare.resolvers.context import RequestContext
+from govshare.runtime import Runtime
 from govshare.settings import Settings
 
 log = logging.getLogger("govshare.gateway")
@@ -85,11 +90,34 @@ class _Cache:
             self.entries.popitem(last=False)
 
 
+class ExecutableSchema(Protocol):
+    """The schema the gateway runs (schema.build makes it): graphql-core's, and the resource root fields."""
+
+    @property
+    def graphql(self) -> GraphQLSchema: ...
+
+    @property
+    def row_roots(self) -> frozenset[str]: ...
+
+
+Replay = Callable[["Gateway", int, Visibility], Awaitable[ReplayReport]]
+
+
 class Gateway:
-    def __init__(self, runtime: Runtime, schema: BuiltSchema, cache_size: int = 512, *, fast: bool = True) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        schema: ExecutableSchema,
+        cache_size: int = 512,
+        *,
+        fast: bool = True,
+        replay: Replay | None = None,
+    ) -> None:
         self.runtime = runtime
         self.schema = schema
         self._documents = _Cache(cache_size)
+        # The auditors' replay runs through this gateway; handed in by whoever serves it (gateway.replay).
+        self.replay = replay
         # Resource-only queries are shaped directly (gateway.fast); fast=False keeps graphql-core for all.
         self.fast = FastExecutor(schema.graphql, set(schema.row_roots)) if fast else None
 
@@ -138,7 +166,10 @@ class Gateway:
             how = "are not served" if kind is OperationType.SUBSCRIPTION else "need POST"
             error = GraphQLError(f"{kind.value} operations {how} here", extensions={"code": BAD_USER_INPUT})
             return self._outcome(ExecutionResult(None, [error]), None, kind.value)
-        context = RequestContext(self.runtime, caller, purpose, policy, today, self, metered)
+        replay = functools.partial(self.replay, self) if self.replay is not None else None
+        context = RequestContext(
+            self.runtime, caller, purpose, policy=policy, today=today, replay=replay, metered=metered
+        )
         timeout = self.runtime.settings.request_timeout
         fragments = fragments_of(document.definitions)
         try:

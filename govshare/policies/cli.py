@@ -62,7 +62,7 @@ async def _store() -> AsyncIterator[PolicyStore]:
 @asynccontextmanager
 async def recorded_runtime() -> AsyncIterator[Gateway]:
     """A gateway over the recorded catalog and its sources, for tools that run operations."""
-    from govshare.app import close_runtime, open_runtime
+    from govshare.runtime import close_runtime, open_runtime
     from govshare.schema.build import build_schema
 
     settings = load_settings()

@@ -6,12 +6,13 @@ import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
 from govshare import clock
-from govshare.audit.log import AuditLog
+from govshare.audit.read import Visibility
+from govshare.audit.report import ReplayReport
 from govshare.catalog.model import Catalog, Resource
 from govshare.connectors.base import (
     Aggregate,
@@ -19,39 +20,15 @@ from govshare.connectors.base import (
     Count,
     Select,
     SourceUnavailable,
-    TableRef,
 )
 from govshare.errors import PURPOSE_REQUIRED, SOURCE_UNAVAILABLE, UNKNOWN_PURPOSE, GovshareError, bad_input
 from govshare.identity import Caller
 from govshare.policies.engine import Policy
-from govshare.policies.store import PolicyStore
 from govshare.resolvers.access import Access
-from govshare.settings import Settings
-
-if TYPE_CHECKING:
-    from govshare.gateway.executor import Gateway
+from govshare.runtime import Runtime
 
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class Runtime:
-    """What every request of one catalog version shares: connectors, table shapes, the policy."""
-
-    catalog: Catalog
-    settings: Settings
-    connectors: dict[str, Connector]
-    policies: PolicyStore
-    audit: AuditLog
-    tables: dict[str, TableRef] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for resource in self.catalog.resources.values():
-            self.tables[resource.name] = TableRef(
-                name=resource.table,
-                key=resource.key_item.column,
-                columns={item.column: item.type for item in resource.items.values()},
-            )
+Replayer = Callable[[int, Visibility], Awaitable[ReplayReport]]
 
 
 @dataclass(slots=True)
@@ -69,7 +46,8 @@ class RequestContext:
     # passes the recorded version and day instead).
     policy: Policy | None = None
     today: datetime.date | None = None
-    gateway: Gateway | None = None  # the executor running this request (replays run through it too)
+    # Replays a recorded operation through the executor running this request (auditors' replay).
+    replay: Replayer | None = None
     metered: bool = True  # verification checks count against quotas (not when an auditor replays them)
     verify_checks: int | None = None  # verification checks the operation asks for, counted at the first
     stats: dict[str, SourceStats] = field(default_factory=dict)

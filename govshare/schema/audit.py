@@ -14,7 +14,6 @@ from strawberry.scalars import JSON
 
 from govshare.audit.read import AuditFilter, Visibility, auditor_visibility, get_record, list_records
 from govshare.audit.record import AuditRecord
-from govshare.audit.replay import replay
 from govshare.audit.verify import verify_log
 from govshare.errors import bad_input
 from govshare.identity import require_role
@@ -174,8 +173,9 @@ async def audit_record(info: strawberry.Info, seq: int) -> AuditRecordInfo | Non
 
 async def audit_replay(info: strawberry.Info, seq: int) -> AuditReplay:
     ctx, seen_by = _auditor(info)
-    assert ctx.gateway is not None
-    report = await replay(ctx.gateway, seq, seen_by)
+    if ctx.replay is None:
+        raise bad_input("this server does not replay recorded operations")
+    report = await ctx.replay(seq, seen_by)
     return AuditReplay(
         seq=report.seq, policyVersionThen=report.policy_version_then, policyVersionNow=report.policy_version_now,
         decisionsThen=_decisions(report.decisions_then), decisionsNow=_decisions(report.decisions_now),

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govshare.app import close_runtime, open_runtime
 from govshare.auth import ISSUER, TokenError, signing_key, verify_token
 from govshare.catalog import parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
+from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from tests import world

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from govshare.app import close_runtime
 from govshare.catalog import parse_catalog
+from govshare.runtime import close_runtime
 from tests import world
 from tests.testville import City, Client, open_client
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from govshare.app import close_runtime, open_runtime
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
 from govshare.policies.grants import add_grant
+from govshare.runtime import close_runtime, open_runtime
 from govshare.settings import Settings
 from govshare.store.grants import NewGrant
 from tests.testville import City

@@ -22,12 +22,12 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
-from govshare.app import close_runtime, open_runtime
 from govshare.catalog import parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
 from govshare.policies.grants import add_grant, revoke_grant
 from govshare.policies.store import PolicyStore
+from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from govshare.store import grants as rows

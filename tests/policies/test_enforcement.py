@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from govshare.app import close_runtime
 from govshare.identity import Caller
 from govshare.policies.grants import add_grant
+from govshare.runtime import close_runtime
 from govshare.store.grants import NewGrant
 from tests.testville import City, Client, open_client
 

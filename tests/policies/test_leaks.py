@@ -35,7 +35,6 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from govshare.app import close_runtime, open_runtime
 from govshare.catalog import Catalog, load_catalog
 from govshare.catalog.model import ItemType, Relation, Sharing
 from govshare.connectors.http_source import make_source_app
@@ -45,7 +44,7 @@ from govshare.demo.world import FILE_OF_RESOURCE
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
 from govshare.policies.grants import add_grant, revoke_grant
-from govshare.resolvers.context import Runtime
+from govshare.runtime import Runtime, close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
 from govshare.store.grants import NewGrant

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from govshare import clock
-from govshare.app import close_runtime, open_runtime
 from govshare.errors import GovshareError
 from govshare.identity import Caller
 from govshare.policies.store import PolicyStore
+from govshare.runtime import close_runtime, open_runtime
 from govshare.settings import Settings
 from govshare.store import grants as grant_rows
 from govshare.store import tables

@@ -10,48 +10,16 @@ CLI writes one explicitly). A reader replays only records it may see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from govshare import clock
 from govshare.audit.keys import KeyringError
 from govshare.audit.read import Visibility, get_record
+from govshare.audit.report import DecisionChange, ReplayReport
 from govshare.errors import bad_input
+from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
-
-if TYPE_CHECKING:
-    from govshare.gateway.executor import Gateway
-
-
-@dataclass(slots=True)
-class DecisionChange:
-    resource: str
-    item: str
-    then: str
-    now: str
-
-
-@dataclass(slots=True)
-class ReplayReport:
-    seq: int
-    policy_version_then: int | None
-    policy_version_now: int
-    decisions_then: list[list[str]]
-    decisions_now: list[list[str]]
-    recorded_result: str | None
-    recorded_key_id: str | None  # None: a legacy record, its digest a plain SHA-256
-    # Digests of the answers now, under the record's key (a legacy record's: under the current key)
-    result_key_id: str
-    result_then: str | None
-    result_now: str | None
-    # The recorded digest comes out again under the recorded policy (the data did not change)
-    reproduced: bool
-    changed: list[DecisionChange] = field(default_factory=list)
 
 
 async def replay(gateway: Gateway, seq: int, seen_by: Visibility) -> ReplayReport:
-    from govshare.gateway.executor import GraphQLRequest
-
     runtime = gateway.runtime
     record = await get_record(runtime.audit.engine, seq, seen_by)
     if record is None:
@@ -105,6 +73,3 @@ async def replay(gateway: Gateway, seq: int, seen_by: Visibility) -> ReplayRepor
         if current != effect:
             report.changed.append(DecisionChange(resource, item, effect, current))
     return report
-
-
-__all__ = ["DecisionChange", "ReplayReport", "replay"]

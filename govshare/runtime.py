@@ -1,0 +1,62 @@
+"""What a serving process holds for one catalog: its sources, the platform store, the policy, the audit log.
+
+:func:`open_runtime` connects to all of them (the policy version in force is loaded) and
+:func:`close_runtime` lets go of them; requests share one :class:`Runtime`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from govshare.audit.log import AuditLog
+from govshare.audit.platform import platform_log
+from govshare.catalog.model import Catalog
+from govshare.connectors import open_connector
+from govshare.connectors.base import Connector, TableRef
+from govshare.policies.store import PolicyStore
+from govshare.settings import Settings
+from govshare.store.database import store_engine
+
+
+@dataclass(slots=True)
+class Runtime:
+    """What every request of one catalog version shares: connectors, table shapes, the policy."""
+
+    catalog: Catalog
+    settings: Settings
+    connectors: dict[str, Connector]
+    policies: PolicyStore
+    audit: AuditLog
+    tables: dict[str, TableRef] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for resource in self.catalog.resources.values():
+            self.tables[resource.name] = TableRef(
+                name=resource.table,
+                key=resource.key_item.column,
+                columns={item.column: item.type for item in resource.items.values()},
+            )
+
+
+async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = True) -> Runtime:
+    """Connect to the platform database and every source; the policy version in force is loaded."""
+    engine = store_engine(settings.effective_store_url)
+    policies = PolicyStore(engine, catalog, settings.policy_poll)
+    audit = platform_log(engine, settings)
+    runtime = Runtime(catalog, settings, {}, policies, audit)
+    try:
+        await policies.start(poll=poll)
+        for name, source in catalog.sources.items():
+            runtime.connectors[name] = open_connector(source, statement_timeout=settings.statement_timeout)
+    except BaseException:
+        await close_runtime(runtime)
+        raise
+    return runtime
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    await runtime.audit.close()
+    await runtime.policies.close()
+    await asyncio.gather(*(c.close() for c in runtime.connectors.values()), return_exceptions=True)
+    await runtime.policies.engine.dispose()
