@@ -7,13 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from govshare.audit import cli as audit_cli
 from govshare.catalog import CatalogError, load_catalog
-from govshare.catalog.check import check_main
 from govshare.catalog.model import Catalog
-from govshare.policies import cli as grant_cli
+from govshare.commands import audit as audit_cli
+from govshare.commands import grant as grant_cli
+from govshare.commands import workflow as workflow_cli
+from govshare.commands.check import check_main
 from govshare.settings import SettingsError, load_settings
-from govshare.workflows import cli as workflow_cli
 
 
 class CommandError(Exception):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from govshare.catalog.check import check_main
+from govshare.commands.check import check_main
 from tests.test_catalog_support import VALID_PATH, VALID_TEXT, variant
 
 

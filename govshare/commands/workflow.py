@@ -23,9 +23,9 @@ from govshare import clock
 from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
 from govshare.audit.record import AuditRecord
+from govshare.commands.grant import GrantCommandError, recorded_catalog
 from govshare.errors import GovshareError
 from govshare.identity import Caller
-from govshare.policies.cli import GrantCommandError, recorded_catalog
 from govshare.policies.store import PolicyStore
 from govshare.settings import load_settings
 from govshare.store.database import store_engine

@@ -148,8 +148,8 @@ async def _purge(audit: AuditLog, args: argparse.Namespace) -> int:
 
 
 async def _replay(audit: AuditLog, args: argparse.Namespace) -> int:
+    from govshare.commands.grant import recorded_runtime
     from govshare.gateway.replay import replay
-    from govshare.policies.cli import recorded_runtime
 
     async with recorded_runtime() as gateway:
         report = await replay(gateway, args.seq, EVERY_RECORD)
