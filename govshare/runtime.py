@@ -14,7 +14,7 @@ from govshare.audit.platform import platform_log
 from govshare.catalog.model import Catalog
 from govshare.connectors import open_connector
 from govshare.connectors.base import Connector, TableRef
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.settings import Settings
 from govshare.store.database import store_engine
 

@@ -37,7 +37,7 @@ from govshare.catalog.model import (
     default_plural,
 )
 from govshare.catalog.reader import Context, Fields, text_of
-from govshare.catalog.rules import check_rules
+from govshare.catalog.validate import check_rules
 from govshare.catalog.yamlnodes import check_tags, compose, expand_env
 
 SUPPORTED_VERSION = 1

@@ -21,13 +21,13 @@ from govshare.catalog import Catalog, CatalogError, parse_catalog
 from govshare.errors import GovshareError
 from govshare.gateway.executor import Gateway
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant
-from govshare.policies.store import PolicyStore
+from govshare.policies.granting import add_grant
+from govshare.policies.live import PolicyStore
 from govshare.settings import load_settings
-from govshare.store import grants as rows
+from govshare.store import grant_rows as rows
 from govshare.store.catalogs import newest_catalog
 from govshare.store.database import migrate, store_engine
-from govshare.store.grants import Grant, NewGrant
+from govshare.store.grant_rows import Grant, NewGrant
 
 
 class GrantCommandError(Exception):

@@ -26,7 +26,7 @@ from govshare.audit.record import AuditRecord
 from govshare.commands.grant import GrantCommandError, recorded_catalog
 from govshare.errors import GovshareError
 from govshare.identity import Caller
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.settings import load_settings
 from govshare.store.database import store_engine
 from govshare.workflows import applications, inbox

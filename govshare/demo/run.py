@@ -22,17 +22,17 @@ from starlette.types import ASGIApp
 from govshare.app import create_app
 from govshare.auth import issue_token
 from govshare.catalog import Catalog, load_catalog
-from govshare.connectors.http_source import make_source_app
+from govshare.connectors.reference_api import make_source_app
 from govshare.demo.catalog import PERSON, credit_source
 from govshare.demo.examples import example_queries, sample_person_id
 from govshare.demo.world import generate_world
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant
-from govshare.policies.store import PolicyStore
+from govshare.policies.granting import add_grant
+from govshare.policies.live import PolicyStore
 from govshare.settings import Settings, load_settings
-from govshare.store import grants as grant_rows
+from govshare.store import grant_rows as grant_rows
 from govshare.store.database import store_engine
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 
 PURPOSE = "work_reference"
 # Rights the demo grants on first start, as the platform authority would.

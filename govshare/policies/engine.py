@@ -23,7 +23,7 @@ from casbin.persist.adapter import Adapter, load_policy_line
 from govshare.catalog.model import Catalog
 from govshare.filters import tested_items
 from govshare.policies.combined import Held, combination_problem, scope_problem, small_domain
-from govshare.policies.rules import CATALOG, PROVIDER
+from govshare.policies.ruleset import CATALOG, PROVIDER
 
 MODEL = Path(__file__).with_name("model.conf")
 OUTCOMES = ("allow", "mask", "verify")  # most permissive first

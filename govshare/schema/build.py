@@ -25,8 +25,8 @@ from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
 from govshare.schema.audit import audit_fields
-from govshare.schema.grants import Mutation as GrantMutation
-from govshare.schema.grants import resolve_grants
+from govshare.schema.grant_fields import Mutation as GrantMutation
+from govshare.schema.grant_fields import resolve_grants
 from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
 from govshare.schema.workflows import WorkflowMutation, workflow_fields

@@ -14,12 +14,12 @@ from strawberry.scalars import JSON
 
 from govshare.catalog.model import Catalog
 from govshare.resolvers.context import RequestContext
-from govshare.schema.grants import GrantInfo, grant_info
+from govshare.schema.grant_fields import GrantInfo, grant_info
 from govshare.workflows import reports
+from govshare.workflows.deadlines import working_days
 from govshare.workflows.events import APPLICATION, COORDINATION, DATA_ISSUE, events_of
 from govshare.workflows.inbox import Inbox
 from govshare.workflows.records import Application, Coordination, DataIssue
-from govshare.workflows.rules import working_days
 
 
 @strawberry.enum(description="Where an application stands; overdue is shown by `overdue`, not a state.")

@@ -15,9 +15,9 @@ from strawberry.scalars import JSON
 from govshare import clock
 from govshare.catalog.model import Catalog
 from govshare.identity import Caller
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.resolvers.context import RequestContext
-from govshare.schema.grants import GrantEffect
+from govshare.schema.grant_fields import GrantEffect
 from govshare.schema.workflow_types import (
     ApplicationInfo,
     ApplicationInput,
@@ -36,7 +36,7 @@ from govshare.schema.workflow_types import (
     inbox_info,
 )
 from govshare.workflows import applications, coordination, inbox, reports
-from govshare.workflows.rules import Request, parse_id, refuse
+from govshare.workflows.requests import Request, parse_id, refuse
 
 
 def _session(info: strawberry.Info) -> tuple[PolicyStore, Caller, Catalog, datetime.date]:

@@ -18,11 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from govshare import clock
 from govshare.catalog.model import Item, Resource, Sharing
 from govshare.identity import Caller
-from govshare.policies.grants import revoke_grant
-from govshare.policies.store import PolicyStore
-from govshare.store.grants import Grant, get_grant
+from govshare.policies.granting import revoke_grant
+from govshare.policies.live import PolicyStore
+from govshare.store.grant_rows import Grant, get_grant
 from govshare.store.tables import applications as table
+from govshare.workflows.deadlines import answer_deadline, cst_day, working_days_taken
 from govshare.workflows.events import APPLICATION, record_event
+from govshare.workflows.permissions import (
+    forbidden,
+    require_applicant,
+    require_provider_admin,
+    require_visible,
+    visible_where,
+)
 from govshare.workflows.records import (
     APPROVED,
     REJECTED,
@@ -34,20 +42,7 @@ from govshare.workflows.records import (
     insert,
     with_grants,
 )
-from govshare.workflows.rules import (
-    Request,
-    answer_deadline,
-    blank,
-    check_request,
-    cst_day,
-    forbidden,
-    refuse,
-    require_applicant,
-    require_provider_admin,
-    require_visible,
-    visible_where,
-    working_days_taken,
-)
+from govshare.workflows.requests import Request, blank, check_request, refuse
 from govshare.workflows.steps import advance, advance_with_grant, grant_for
 
 COORDINATION_MUTATION = "coordinationRequest"

@@ -14,9 +14,17 @@ from typing import Any
 from govshare import clock
 from govshare.catalog.model import Item, Resource, Sharing
 from govshare.identity import Caller
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.store.tables import applications, coordinations
+from govshare.workflows.deadlines import cst_day
 from govshare.workflows.events import COORDINATION, record_event
+from govshare.workflows.permissions import (
+    forbidden,
+    require_applicant,
+    require_authority,
+    require_visible,
+    visible_where,
+)
 from govshare.workflows.records import (
     GRANTED,
     OPEN,
@@ -29,18 +37,7 @@ from govshare.workflows.records import (
     insert,
     with_grants,
 )
-from govshare.workflows.rules import (
-    Request,
-    blank,
-    check_request,
-    cst_day,
-    forbidden,
-    refuse,
-    require_applicant,
-    require_authority,
-    require_visible,
-    visible_where,
-)
+from govshare.workflows.requests import Request, blank, check_request, refuse
 from govshare.workflows.steps import advance, advance_with_grant, grant_for
 
 table = coordinations

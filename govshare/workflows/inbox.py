@@ -17,10 +17,11 @@ from govshare import clock
 from govshare.clock import CHINA
 from govshare.errors import bad_input
 from govshare.identity import Caller
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.store.tables import applications, coordinations, data_issues
 from govshare.workflows.applications import overdue_clause
 from govshare.workflows.events import APPLICATION, COORDINATION, DATA_ISSUE
+from govshare.workflows.permissions import provided_by
 from govshare.workflows.records import (
     APPROVED,
     OPEN,
@@ -32,7 +33,6 @@ from govshare.workflows.records import (
     fetch,
     with_grants,
 )
-from govshare.workflows.rules import provided_by
 
 RECENT_DAYS = 30  # decisions received are listed for this many days by default
 EARLIEST = datetime.date(1970, 1, 1)  # no platform decision is older; earlier days overflow as UTC times

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from govshare.store import grants as grant_rows
-from govshare.store.grants import Grant
+from govshare.store import grant_rows as grant_rows
+from govshare.store.grant_rows import Grant
 from govshare.store.rows import R, from_row
 
 # Application states; "overdue" is derived (submitted, and the deadline has passed), never stored.

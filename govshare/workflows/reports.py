@@ -13,22 +13,14 @@ from dataclasses import dataclass
 from govshare import clock
 from govshare.catalog.model import Sharing
 from govshare.identity import Caller
-from govshare.policies.store import PolicyStore
-from govshare.store import grants as grant_rows
+from govshare.policies.live import PolicyStore
+from govshare.store import grant_rows as grant_rows
 from govshare.store.tables import data_issues as table
+from govshare.workflows.deadlines import cst_day, working_days, working_days_taken
 from govshare.workflows.events import DATA_ISSUE, record_event
+from govshare.workflows.permissions import require_applicant, require_provider_admin, require_visible, visible_where
 from govshare.workflows.records import OPEN, VERDICTS, DataIssue, fetch, fetch_one, insert
-from govshare.workflows.rules import (
-    blank,
-    cst_day,
-    refuse,
-    require_applicant,
-    require_provider_admin,
-    require_visible,
-    visible_where,
-    working_days,
-    working_days_taken,
-)
+from govshare.workflows.requests import blank, refuse
 from govshare.workflows.steps import advance
 
 KEY_LENGTH = 256  # the column's width

@@ -13,12 +13,12 @@ from sqlalchemy import Table, update
 
 from govshare.errors import GovshareError, bad_input
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant, check_grant
-from govshare.policies.store import PolicyStore
-from govshare.store.grants import Grant, NewGrant
+from govshare.policies.granting import add_grant, check_grant
+from govshare.policies.live import PolicyStore
+from govshare.store.grant_rows import Grant, NewGrant
+from govshare.workflows.deadlines import cst_day
 from govshare.workflows.events import record_event
 from govshare.workflows.records import Application, Coordination, transition
-from govshare.workflows.rules import cst_day
 
 
 def grant_for(

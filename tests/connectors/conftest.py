@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from govshare.catalog.model import ItemType, Source
 from govshare.connectors import Connector, TableRef, open_connector
-from govshare.connectors.http_source import make_source_app
+from govshare.connectors.reference_api import make_source_app
 from govshare.connectors.sql import async_url
 from tests.services import run_async, serve_app
 

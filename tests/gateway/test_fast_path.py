@@ -10,10 +10,10 @@ import pytest
 
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant
+from govshare.policies.granting import add_grant
 from govshare.runtime import close_runtime, open_runtime
 from govshare.settings import Settings
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.testville import City
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [

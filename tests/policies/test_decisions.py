@@ -25,14 +25,14 @@ from govshare import clock
 from govshare.catalog import parse_catalog
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant, revoke_grant
-from govshare.policies.store import PolicyStore
+from govshare.policies.granting import add_grant, revoke_grant
+from govshare.policies.live import PolicyStore
 from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
-from govshare.store import grants as rows
+from govshare.store import grant_rows as rows
 from govshare.store.database import store_engine
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.policies.world import (
     AUTHORITY,
     CITIZEN_ID,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant
+from govshare.policies.granting import add_grant
 from govshare.runtime import close_runtime
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.testville import City, Client, open_client
 
 AUTHORITY = Caller("hub", "tester", ("authority",))

@@ -23,10 +23,10 @@ from govshare import clock
 from govshare.app import create_app
 from govshare.errors import GovshareError
 from govshare.policies.engine import Policy
-from govshare.policies.grants import check_grant
-from govshare.policies.rules import policy_lines, policy_text
+from govshare.policies.granting import check_grant
+from govshare.policies.ruleset import policy_lines, policy_text
 from govshare.settings import Settings
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.policies.world import (
     AUTHORITY,
     GRANT_ADD,

@@ -37,17 +37,17 @@ from hypothesis import strategies as st
 
 from govshare.catalog import Catalog, load_catalog
 from govshare.catalog.model import ItemType, Relation, Sharing
-from govshare.connectors.http_source import make_source_app
+from govshare.connectors.reference_api import make_source_app
 from govshare.demo import credit_source, generate_world
 from govshare.demo.catalog import DEPARTMENTS
 from govshare.demo.world import FILE_OF_RESOURCE
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
-from govshare.policies.grants import add_grant, revoke_grant
+from govshare.policies.granting import add_grant, revoke_grant
 from govshare.runtime import Runtime, close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.policies.leakgen import (
     Aggregate,
     Entry,

@@ -23,14 +23,14 @@ from govshare import clock
 from govshare.app import create_app
 from govshare.catalog import Catalog, load_catalog
 from govshare.catalog.model import ItemType
-from govshare.connectors.http_source import make_source_app
+from govshare.connectors.reference_api import make_source_app
 from govshare.demo import credit_source, generate_world
 from govshare.demo.world import FILE_OF_RESOURCE
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.settings import Settings
-from govshare.store import grants as grant_rows
+from govshare.store import grant_rows as grant_rows
 from govshare.store.database import store_engine
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from govshare.store.tables import audit_records, grants
 from tests.policies.world import Api
 from tests.services import run_async, serve_app

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from govshare.catalog.model import Sharing
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.trust.demo import Demo, errors_of, serve_demo
 
 DEPARTMENTS = ("market", "hrss", "ndrc", "natres")  # none provides Person

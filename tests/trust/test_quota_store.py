@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from govshare import clock
 from govshare.errors import GovshareError
 from govshare.policies.quota import count_check
-from govshare.store import grants as grant_rows
+from govshare.store import grant_rows as grant_rows
 from govshare.store.database import migrate, store_engine
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 
 DAY = datetime.date(2026, 12, 2)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.trust.demo import Demo, errors_of
 
 CRIMINAL = {"criminalRecord": {"isNull": False}}

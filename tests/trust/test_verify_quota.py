@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from govshare.clock import CHINA
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from tests.trust.demo import Demo, errors_of
 
 CHECK = 'c{n}: personVerify(idNumber: "{key}", claims: {{{item}: {claim}}}) {{ found matched }}'

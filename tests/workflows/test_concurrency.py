@@ -11,16 +11,16 @@ import pytest
 from govshare import clock
 from govshare.errors import GovshareError
 from govshare.identity import Caller
-from govshare.policies.store import PolicyStore
+from govshare.policies.live import PolicyStore
 from govshare.runtime import close_runtime, open_runtime
 from govshare.settings import Settings
-from govshare.store import grants as grant_rows
+from govshare.store import grant_rows as grant_rows
 from govshare.store import tables
-from govshare.store.grants import NewGrant
+from govshare.store.grant_rows import NewGrant
 from govshare.workflows import applications, coordination
 from govshare.workflows.events import APPLICATION
 from govshare.workflows.records import Application, Coordination
-from govshare.workflows.rules import Request
+from govshare.workflows.requests import Request
 from govshare.workflows.steps import advance_with_grant
 from tests.policies.world import AUTHORITY, OTHER, PROVIDER, SECRET, World
 

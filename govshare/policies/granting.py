@@ -15,9 +15,9 @@ from govshare.filters import coerce_filter, tested_items
 from govshare.identity import Caller
 from govshare.policies.combined import Held, combination_problem, scope_problem, small_domain
 from govshare.policies.engine import Policy
-from govshare.policies.store import PolicyStore
-from govshare.store import grants as rows
-from govshare.store.grants import EFFECTS, Grant, NewGrant
+from govshare.policies.live import PolicyStore
+from govshare.store import grant_rows as rows
+from govshare.store.grant_rows import EFFECTS, Grant, NewGrant
 
 
 def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date, policy: Policy) -> None:

@@ -1,4 +1,4 @@
-"""What every workflow checks: who may act, who may see a record, and what a request must name."""
+"""What a department asks for (an application, a coordination request) and what such a request must name."""
 
 from __future__ import annotations
 
@@ -6,20 +6,13 @@ import dataclasses
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
-
-from sqlalchemy import ColumnElement, Table, or_
+from typing import Any, NoReturn
 
 from govshare.catalog.model import Catalog, Item, Resource
-from govshare.clock import CHINA
-from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.errors import bad_input
 from govshare.filters import coerce_filter
-from govshare.identity import APPLICANT_ROLES, Caller, require_role
 from govshare.policies.engine import Policy
-from govshare.policies.grants import scope_problems
-
-if TYPE_CHECKING:
-    from govshare.workflows.calendar import Deadline
+from govshare.policies.granting import scope_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,53 +45,12 @@ class Request:
         }
 
 
-def forbidden(message: str) -> GovshareError:
-    return GovshareError(FORBIDDEN, message)
-
-
 def refuse(prefix: str, problems: list[str], **extensions: Any) -> NoReturn:
     raise bad_input(f"{prefix}: " + "; ".join(problems), problems=problems, **extensions)
 
 
 def blank(text: str | None) -> bool:
     return text is None or not text.strip()
-
-
-def require_applicant(caller: Caller, what: str) -> None:
-    require_role(caller, what, *APPLICANT_ROLES)
-
-
-def require_authority(caller: Caller, what: str) -> None:
-    require_role(caller, what, "authority")
-
-
-def require_provider_admin(catalog: Catalog, caller: Caller, resource: str, what: str) -> None:
-    """Only an administrator (``dept_admin``) of the department providing ``resource`` answers."""
-    provider = provider_of(catalog, resource)
-    if caller.department != provider or not caller.has("dept_admin"):
-        raise forbidden(f"{what} is for an administrator (dept_admin) of {provider}, which provides {resource}; "
-                        f"the caller is {caller.department} with roles {', '.join(caller.roles)}")  # fmt: skip
-
-
-def provider_of(catalog: Catalog, resource: str) -> str | None:
-    found = catalog.resources.get(resource)
-    return found.provider if found is not None else None
-
-
-def provided_by(catalog: Catalog, department: str) -> list[str]:
-    return [name for name, r in catalog.resources.items() if r.provider == department]
-
-
-def visible_where(table: Table, catalog: Catalog, caller: Caller) -> list[ColumnElement[bool]]:
-    """Records the caller may see: its department's own, and those about resources it provides."""
-    if caller.oversees:
-        return []
-    return [or_(table.c.department == caller.department, table.c.resource.in_(provided_by(catalog, caller.department)))]
-
-
-def require_visible(catalog: Catalog, caller: Caller, what: str, department: str, resource: str) -> None:
-    if not caller.oversees and caller.department not in (department, provider_of(catalog, resource)):
-        raise forbidden(f"{what} concerns {department} and the provider of {resource} only")
 
 
 def check_request(
@@ -149,32 +101,8 @@ def check_request(
     return problems
 
 
-def cst_day(moment: datetime.datetime) -> datetime.date:
-    """The date of ``moment`` in China Standard Time, the time rules and deadlines speak of."""
-    return moment.astimezone(CHINA).date()
-
-
 # The calendar is imported when first needed: loading its holiday data takes most of a
 # second, which every `govshare` command would otherwise pay at start.
-
-
-def answer_deadline(submitted: datetime.datetime) -> Deadline:
-    """10 working days after the day of ``submitted``, on the official calendar (R5)."""
-    from govshare.workflows.calendar import deadline_for
-
-    return deadline_for(submitted)
-
-
-def working_days(start: datetime.date, end: datetime.date) -> int:
-    """Working days after ``start`` up to and including ``end``."""
-    from govshare.workflows.calendar import working_days_between
-
-    return working_days_between(start, end)[0]
-
-
-def working_days_taken(start: datetime.datetime, end: datetime.datetime) -> int:
-    """Working days from the day of ``start`` (not counted) to the day of ``end`` (counted)."""
-    return working_days(cst_day(start), cst_day(end))
 
 
 MAX_ID = 2**63 - 1  # ids are 64-bit in every platform database

@@ -10,12 +10,12 @@ from strawberry.scalars import JSON
 
 from govshare import clock
 from govshare.identity import require_role
-from govshare.policies import grants as service
+from govshare.policies import granting as service
 from govshare.resolvers.context import RequestContext
-from govshare.store import grants as rows
-from govshare.store.grants import Grant, NewGrant
+from govshare.store import grant_rows as rows
+from govshare.store.grant_rows import Grant, NewGrant
 from govshare.workflows.applications import revoke_granted
-from govshare.workflows.rules import parse_id
+from govshare.workflows.requests import parse_id
 
 
 @strawberry.enum(description="What a grant lets the department do with the items.")

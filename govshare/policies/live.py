@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from govshare import clock
 from govshare.catalog.model import Catalog
 from govshare.policies.engine import Policy
-from govshare.policies.rules import digest, granted_ids, policy_lines, policy_text
-from govshare.store import grants as grant_rows
+from govshare.policies.ruleset import digest, granted_ids, policy_lines, policy_text
+from govshare.store import grant_rows as grant_rows
 from govshare.store import policy_versions as versions
 from govshare.store.catalogs import record_catalog
 from govshare.store.database import migrate

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 
 from govshare.catalog.model import Catalog, Sharing
-from govshare.store.grants import Grant
+from govshare.store.grant_rows import Grant
 
 PROVIDER = "provider"
 CATALOG = "unconditional"
