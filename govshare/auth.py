@@ -33,10 +33,15 @@ class TokenError(Exception):
     """Why a token was refused; the message is safe to show the caller."""
 
 
+def secret_file(settings: Settings) -> Path:
+    """Where the generated signing key lives: in the data directory, beside the platform database."""
+    return Path(settings.data_dir) / "secret.key"
+
+
 def signing_key(settings: Settings) -> str:
     if settings.secret:
         return settings.secret
-    path = Path(settings.data_dir) / "secret.key"
+    path = secret_file(settings)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Create with owner-only permissions before writing the key.

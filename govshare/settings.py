@@ -42,8 +42,13 @@ class Settings:
     verify_checks_per_operation: int = 5
 
     @property
+    def default_store_file(self) -> Path:
+        """The SQLite platform database used when ``store_url`` is empty."""
+        return self.data_dir / "platform.db"
+
+    @property
     def effective_store_url(self) -> str:
-        return self.store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
+        return self.store_url or f"sqlite+aiosqlite:///{self.default_store_file}"
 
 
 # Settings that count something: zero or less would refuse everything or nothing.

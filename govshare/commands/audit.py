@@ -1,4 +1,4 @@
-"""`govshare audit …`: the auditor's tools on the platform database of the settings.
+"""`govshare audit …`: the auditor's tools on the platform database of the data directory.
 
 verify | list | show | export | checkpoint | purge work on the store alone;
 replay opens the gateway (the catalog recorded in the store and its sources);
@@ -29,25 +29,23 @@ from govshare.audit.platform import platform_log
 from govshare.audit.read import EVERY_RECORD, AuditFilter, all_records, get_record, list_records, to_csv_rows, to_jsonl
 from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
+from govshare.commands.errors import CommandError
+from govshare.commands.platform import platform_engine
 from govshare.errors import GovshareError
-from govshare.settings import Settings, load_settings
-from govshare.store.database import migrate, store_engine
+from govshare.settings import Settings
 
-
-class AuditCommandError(Exception):
-    pass
+# The columns of `audit list`, printed as its first line.
+HEADER = "seq\trecorded at (UTC)\tkind\toutcome\tdepartment/user\tpurpose\toperation\terror codes"
 
 
 @asynccontextmanager
 async def _log(settings: Settings) -> AsyncIterator[AuditLog]:
-    engine = store_engine(settings.effective_store_url)
-    audit = platform_log(engine, settings)
-    try:
-        await migrate(engine)
-        yield audit
-    finally:
-        await audit.close()
-        await engine.dispose()
+    async with platform_engine(settings) as engine:
+        audit = platform_log(engine, settings)
+        try:
+            yield audit
+        finally:
+            await audit.close()
 
 
 async def _note(audit: AuditLog, args: argparse.Namespace, outcome: str, **detail: Any) -> None:
@@ -65,9 +63,7 @@ def _filter(args: argparse.Namespace) -> AuditFilter:
         try:
             value = datetime.datetime.fromisoformat(text)
         except ValueError:
-            raise AuditCommandError(
-                f"{text!r} is not a date or time like 2026-11-26 or 2026-11-26T09:00:00+08:00"
-            ) from None
+            raise CommandError(f"{text!r} is not a date or time like 2026-11-26 or 2026-11-26T09:00:00+08:00") from None
         return clock.as_utc(value)
 
     return AuditFilter(
@@ -98,29 +94,35 @@ async def _verify(audit: AuditLog, args: argparse.Namespace) -> int:
 
 
 async def _list(audit: AuditLog, args: argparse.Namespace) -> int:
-    for record in await list_records(audit.engine, _filter(args), EVERY_RECORD, first=args.limit):
-        print(_line(record))
+    found = await list_records(audit.engine, _filter(args), EVERY_RECORD, first=args.limit)
+    # Recorded before the output: a reader that stops early (`| head`) leaves the run in the log.
     await _note(audit, args, "answered")
+    print(HEADER)
+    for record in found:
+        print(_line(record))
     return 0
 
 
 async def _show(audit: AuditLog, args: argparse.Namespace) -> int:
     record = await get_record(audit.engine, args.seq, EVERY_RECORD)
     if record is None:
-        raise AuditCommandError(f"there is no audit record {args.seq}")
-    print(orjson.dumps(record.as_dict(), option=orjson.OPT_INDENT_2).decode())
+        raise CommandError(f"there is no audit record {args.seq}")
     await _note(audit, args, "answered", seq=args.seq)
+    print(orjson.dumps(record.as_dict(), option=orjson.OPT_INDENT_2).decode())
     return 0
 
 
 async def _export(audit: AuditLog, args: argparse.Namespace) -> int:
     # A CLI run: blocking writes hold up nothing else.
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115, ASYNC230
+    count, first = 0, True
     try:
-        count, first = 0, True
         async for record in all_records(audit.engine, _filter(args), EVERY_RECORD):
             out.write(to_jsonl(record) if args.format == "jsonl" else to_csv_rows([record], header=first))
             count, first = count + 1, False
+    except BrokenPipeError:
+        await _note(audit, args, "failed", exported=count, format=args.format, problem="the reader went away")
+        raise
     finally:
         if out is not sys.stdout:
             out.close()
@@ -140,7 +142,7 @@ async def _checkpoint(audit: AuditLog, args: argparse.Namespace) -> int:
 
 
 async def _purge(audit: AuditLog, args: argparse.Namespace) -> int:
-    days = load_settings().audit_retention_days
+    days = args.settings.audit_retention_days
     deleted, anchor = await audit.purge(days)
     await _note(audit, args, "answered", deleted=deleted, anchor=anchor, retention_days=days)
     print(f"purged {deleted} records older than {days} days; the chain now starts after record {anchor}")
@@ -151,7 +153,7 @@ async def _replay(audit: AuditLog, args: argparse.Namespace) -> int:
     from govshare.commands.grant import recorded_runtime
     from govshare.gateway.replay import replay
 
-    async with recorded_runtime() as gateway:
+    async with recorded_runtime(args.settings) as gateway:
         report = await replay(gateway, args.seq, EVERY_RECORD)
     print(f"record {report.seq}: policy version then {report.policy_version_then}, now {report.policy_version_now}")
     for resource, item, effect, *_ in report.decisions_then:
@@ -184,42 +186,16 @@ ACTIONS: dict[str, Action] = {
 }  # fmt: skip
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    args.settings = settings  # for the actions that read more than the log
+
     async def main() -> int:
-        async with _log(load_settings()) as audit:
+        async with _log(settings) as audit:
             return await ACTIONS[args.action](audit, args)
 
     try:
         return asyncio.run(main())
     except GovshareError as exc:
-        raise AuditCommandError(exc.message) from None
+        raise CommandError(exc.message) from None
     except (ValueError, KeyringError) as exc:
-        raise AuditCommandError(str(exc)) from None
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    audit = commands.add_parser("audit", help="the audit log (auditors)").add_subparsers(dest="action", required=True)
-    verify = audit.add_parser("verify", help="check the chain and checkpoints; exit 1 naming the first bad record")
-    verify.add_argument(
-        "--checkpoints", metavar="FILE", help="checkpoints kept outside (JSON lines from `checkpoint --export`)"
-    )
-    filters = argparse.ArgumentParser(add_help=False)
-    for name in ("department", "user", "resource", "item", "decision", "outcome", "purpose", "since", "until"):
-        filters.add_argument(f"--{name}")
-    listing = audit.add_parser("list", parents=[filters], help="records, newest first")
-    listing.add_argument("--limit", type=int, default=50)
-    show = audit.add_parser("show", help="one record in full")
-    show.add_argument("seq", type=int)
-    export = audit.add_parser("export", parents=[filters], help="records as JSON lines or CSV, oldest first")
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    export.add_argument("--output", metavar="FILE")
-    checkpoint = audit.add_parser("checkpoint", help="sign the current head now; print it")
-    checkpoint.add_argument("--export", metavar="FILE", help="also append it to FILE, to keep outside the platform")
-    audit.add_parser("purge", help="delete records older than GOVSHARE_AUDIT_RETENTION_DAYS (≥ 365)")
-    replay = audit.add_parser("replay", help="run a recorded query again under the policy then and now")
-    replay.add_argument("seq", type=int)
-    audit.add_parser(
-        "rotate-key", help="digest results under a new key from now on; older keys stay for the older records"
-    )
-    for sub in (verify, listing, show, export, checkpoint, replay, audit.choices["purge"], audit.choices["rotate-key"]):
-        sub.set_defaults(run=run)
+        raise CommandError(str(exc)) from None

@@ -1,89 +1,63 @@
 """`govshare grant add|revoke|list`: the authority's direct grants from a terminal.
 
-The commands act on the platform database named by the settings and on the
-catalog the gateway serves from it (the newest one recorded there).
+The commands act on the platform database of the data directory and on the catalog the
+gateway serves from it (the newest one recorded there). `grant list` reads the grants only:
+it starts without the policy engine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import getpass
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from govshare import clock
-from govshare.catalog import Catalog, CatalogError, parse_catalog
-from govshare.errors import GovshareError
-from govshare.gateway.executor import Gateway
+from govshare.commands.arguments import items, scope_option, until_option
+from govshare.commands.platform import platform_engine, recorded_catalog
 from govshare.identity import Caller
-from govshare.policies.granting import add_grant
-from govshare.policies.live import PolicyStore
-from govshare.settings import load_settings
+from govshare.settings import Settings
 from govshare.store import grant_rows as rows
-from govshare.store.catalogs import newest_catalog
-from govshare.store.database import migrate, store_engine
-from govshare.store.grant_rows import Grant, NewGrant
+from govshare.store.grant_rows import Grant
+
+if TYPE_CHECKING:
+    from govshare.gateway.executor import Gateway
+    from govshare.policies.live import PolicyStore
 
 
-class GrantCommandError(Exception):
-    pass
-
-
-async def recorded_catalog(engine: AsyncEngine) -> Catalog:
-    """The catalog the gateway serves, as recorded in the platform database."""
-    await migrate(engine)
-    async with engine.connect() as conn:
-        found = await newest_catalog(conn)
-    if found is None:
-        raise GrantCommandError("the platform database has no catalog yet: start `govshare serve` once first")
-    path, text = found
-    try:
-        return parse_catalog(text, path)
-    except CatalogError as exc:
-        raise GrantCommandError(f"the recorded catalog {path} no longer parses: {exc.problems[0]}") from None
+def actor(user: str | None) -> str:
+    """Who acts when ``--user``/``--by`` is not given: the login running the command."""
+    return user or f"cli:{getpass.getuser()}"
 
 
 @asynccontextmanager
-async def _store() -> AsyncIterator[PolicyStore]:
-    engine = store_engine(load_settings().effective_store_url)
-    try:
-        store = PolicyStore(engine, await recorded_catalog(engine))
+async def policy_store(settings: Settings) -> AsyncIterator[PolicyStore]:
+    """The policy store over the served catalog, as the gateway runs it (without polling)."""
+    from govshare.policies.live import PolicyStore
+
+    async with platform_engine(settings) as engine:
+        store = PolicyStore(engine, await recorded_catalog(engine, settings))
         await store.start(poll=False)
         yield store
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager
-async def recorded_runtime() -> AsyncIterator[Gateway]:
+async def recorded_runtime(settings: Settings) -> AsyncIterator[Gateway]:
     """A gateway over the recorded catalog and its sources, for tools that run operations."""
+    from govshare.gateway.executor import Gateway
     from govshare.runtime import close_runtime, open_runtime
     from govshare.schema.build import build_schema
 
-    settings = load_settings()
-    engine = store_engine(settings.effective_store_url)
-    try:
-        catalog = await recorded_catalog(engine)
-    finally:
-        await engine.dispose()
+    async with platform_engine(settings) as engine:
+        catalog = await recorded_catalog(engine, settings)
     runtime = await open_runtime(catalog, settings, poll=False)
     try:
         yield Gateway(runtime, build_schema(catalog))
     finally:
         await close_runtime(runtime)
-
-
-def _authority(store: PolicyStore, by: str | None) -> Caller:
-    return Caller(store.catalog.platform.authority, by or f"cli:{getpass.getuser()}", ("authority",))
-
-
-def _csv(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def describe(grant: Grant) -> str:
@@ -96,74 +70,48 @@ def describe(grant: Grant) -> str:
     )
 
 
-async def _add(args: argparse.Namespace) -> str:
-    try:
-        scope = json.loads(args.scope) if args.scope else None
-    except json.JSONDecodeError as exc:
-        raise GrantCommandError(f"--scope is not valid JSON: {exc}") from None
-    try:
-        until = datetime.date.fromisoformat(args.until) if args.until else None
-    except ValueError:
-        raise GrantCommandError(f"--until {args.until!r} is not a date like 2027-06-30") from None
+async def _add(args: argparse.Namespace, settings: Settings) -> str:
+    from govshare.policies.granting import add_grant
+    from govshare.store.grant_rows import NewGrant
+
     new = NewGrant(
         department=args.department,
         resource=args.resource,
-        items=_csv(args.items),
-        purposes=_csv(args.purposes),
+        items=items(args.items),
+        purposes=items(args.purposes),
         effect=args.effect,
-        scope=scope,
-        valid_until=until,
+        scope=scope_option(args.scope),
+        valid_until=until_option(args.until),
         reason=args.reason,
     )
-    async with _store() as store:
-        grant = await add_grant(store, new, _authority(store, args.by))
+    async with policy_store(settings) as store:
+        authority = Caller(store.catalog.platform.authority, actor(args.by), ("authority",))
+        grant = await add_grant(store, new, authority)
     return str(grant.id)
 
 
-async def _revoke(args: argparse.Namespace) -> str:
-    async with _store() as store:
-        # A grant an approval created is revoked through its application (workflows).
-        from govshare.workflows.applications import revoke_granted
+async def _revoke(args: argparse.Namespace, settings: Settings) -> str:
+    # A grant an approval created is revoked through its application (workflows).
+    from govshare.commands.acting import caller_of
+    from govshare.workflows.applications import revoke_granted
 
-        grant = await revoke_granted(store, _authority(store, args.by), args.id, args.reason)
+    async with policy_store(settings) as store:
+        catalog = store.catalog
+        if args.department is None:
+            caller = Caller(catalog.platform.authority, actor(args.by), ("authority",))
+        else:
+            caller = caller_of(catalog, args.department, args.by, "dept_admin")
+        grant = await revoke_granted(store, caller, args.id, args.reason)
     return describe(grant)
 
 
-async def _list(args: argparse.Namespace) -> str:
-    async with _store() as store, store.engine.connect() as conn:
+async def _list(args: argparse.Namespace, settings: Settings) -> str:
+    async with platform_engine(settings) as engine, engine.connect() as conn:
         found = await rows.list_grants(conn, department=args.department, resource=args.resource)
     return "\n".join(describe(g) for g in found) if found else "no grants"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     action = {"add": _add, "revoke": _revoke, "list": _list}[args.action]
-    try:
-        print(asyncio.run(action(args)))
-    except GovshareError as exc:
-        raise GrantCommandError(exc.message) from None
+    print(asyncio.run(action(args, settings)))
     return 0
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    grant = commands.add_parser("grant", help="the authority's direct grants").add_subparsers(
-        dest="action", required=True
-    )
-    add = grant.add_parser("add", help="grant items to a department; prints the grant id")
-    add.add_argument("--department", required=True)
-    add.add_argument("--resource", required=True)
-    add.add_argument("--items", required=True, help="comma-separated item names")
-    add.add_argument("--purposes", required=True, help="comma-separated purpose codes")
-    add.add_argument("--effect", required=True, choices=["allow", "mask", "verify"])
-    add.add_argument("--scope", help='row scope in the filter language, e.g. {"district": {"eq": "龙亭区"}}')
-    add.add_argument("--until", help="last day of the grant (YYYY-MM-DD)")
-    add.add_argument("--reason")
-    add.add_argument("--by", help="who grants (recorded); default cli:<login>")
-    revoke = grant.add_parser("revoke", help="revoke a grant")
-    revoke.add_argument("id", type=int)
-    revoke.add_argument("--reason")
-    revoke.add_argument("--by")
-    listing = grant.add_parser("list", help="list grants")
-    listing.add_argument("--department")
-    listing.add_argument("--resource")
-    for sub in (add, revoke, listing):
-        sub.set_defaults(run=run)

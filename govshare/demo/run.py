@@ -1,5 +1,9 @@
 """`govshare demo`: generate the Kaifeng world if needed, grant a few demo rights, serve it.
 
+Everything lives in the data directory: the world (department databases and catalog) in its
+``world`` folder, the platform database and signing secret beside it, so `govshare token issue
+--dir DIR` anywhere issues tokens this server accepts.
+
 The printed examples are runnable curl commands; each shows what one
 department sees, so the differences the sharing policy makes are visible:
 the provider reads a conditional item, a department with a mask grant sees
@@ -29,7 +33,7 @@ from govshare.demo.world import generate_world
 from govshare.identity import Caller
 from govshare.policies.granting import add_grant
 from govshare.policies.live import PolicyStore
-from govshare.settings import Settings, load_settings
+from govshare.settings import Settings
 from govshare.store import grant_rows as grant_rows
 from govshare.store.database import store_engine
 from govshare.store.grant_rows import NewGrant
@@ -104,14 +108,16 @@ def curl(base: str, token: str, query: str) -> str:
     )
 
 
-def run_demo(directory: Path, *, persons: int, host: str, port: int) -> None:
-    directory = directory.resolve()
+WORLD = "world"  # the demo world's folder in the data directory
+
+
+def run_demo(settings: Settings, *, persons: int, host: str, port: int) -> None:
+    directory = settings.data_dir.resolve() / WORLD
     catalog_path = generate_world(directory, persons)
     credit_db, collections = credit_source(directory)
     credit_port = _free_port()
     os.environ["CREDIT_API_URL"] = f"http://127.0.0.1:{credit_port}"
     catalog = load_catalog(catalog_path)
-    settings = load_settings()
     asyncio.run(seed_grants(catalog, settings))
     base = f"http://{host}:{port}"
     tokens = {code: issue_token(settings, code, "demo", ["member"]) for code in catalog.departments}

@@ -25,7 +25,10 @@ async def replay(gateway: Gateway, seq: int, seen_by: Visibility) -> ReplayRepor
     if record is None:
         raise bad_input(f"there is no audit record {seq}")
     if record.kind != "query" or not record.query or record.department is None:
-        raise bad_input(f"record {seq} is a {record.outcome} {record.kind}: only executed queries can be replayed")
+        article = "an" if record.outcome[:1] in "aeiou" else "a"
+        raise bad_input(
+            f"record {seq} is {article} {record.outcome} {record.kind}: only executed queries can be replayed"
+        )
     if record.department not in runtime.catalog.departments:
         raise bad_input(f"record {seq} was made by department {record.department!r}, which the catalog no longer has")
     then_policy = await runtime.policies.load(record.policy_version) if record.policy_version else None

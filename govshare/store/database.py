@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -93,12 +93,26 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def head_revision() -> str:
+    """The newest migration's revision: the files are numbered in order (0001_policy.py, …)."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the platform database to the newest schema (idempotent, safe at every start).
 
-    ``revision`` stops at an older one, as a platform of that version had it."""
+    ``revision`` stops at an older one, as a platform of that version had it. A database at
+    the newest revision already is left alone without loading alembic (a command starts faster)."""
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Gateways starting together migrate one after the other.
             await conn.execute(text("SELECT pg_advisory_xact_lock(4711)"))
+        if revision == "head" and await conn.run_sync(_revision) == head_revision():
+            return
         await conn.run_sync(_upgrade, revision)

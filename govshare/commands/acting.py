@@ -1,0 +1,67 @@
+"""A workflow step taken at a terminal: as a named department and user, audited like one over GraphQL.
+
+The caller holds the role the step needs (``member`` to ask, ``dept_admin`` to answer); the
+platform authority's department also holds ``authority``, so that its decisions and queues are
+open to it. Each run is written to the audit log (kind ``cli``), and each step to the
+workflow's events, as the same step taken over GraphQL is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+
+from govshare.audit.log import AuditLog
+from govshare.audit.platform import platform_log
+from govshare.audit.record import AuditRecord
+from govshare.catalog.model import Catalog
+from govshare.commands.errors import CommandError
+from govshare.commands.grant import policy_store
+from govshare.errors import GovshareError
+from govshare.identity import Caller
+from govshare.policies.live import PolicyStore
+from govshare.settings import Settings
+
+Step = Callable[[PolicyStore, Caller], Awaitable[str]]
+
+
+def caller_of(catalog: Catalog, department: str, user: str | None, role: str) -> Caller:
+    if department not in catalog.departments:
+        raise CommandError(f"department {department!r} is not in the catalog; "
+                           f"departments: {', '.join(catalog.departments)}")  # fmt: skip
+    roles = (role, "authority") if department == catalog.platform.authority else (role,)
+    return Caller(department, user or f"cli:{getpass.getuser()}", roles)
+
+
+async def _take(args: argparse.Namespace, settings: Settings, step: Step) -> str:
+    async with policy_store(settings) as store:
+        caller = caller_of(store.catalog, args.department, args.user, args.role)
+        audit = platform_log(store.engine, settings)
+        try:
+            try:
+                text = await step(store, caller)
+            except GovshareError as exc:
+                await _note(audit, caller, "failed", [exc.code])
+                raise CommandError(exc.message) from None
+            await _note(audit, caller, "answered", [])
+            return text
+        finally:
+            await audit.close()
+
+
+async def _note(audit: AuditLog, caller: Caller, outcome: str, codes: list[str]) -> None:
+    command = "govshare " + shlex.join(sys.argv[1:])
+    await audit.append(
+        AuditRecord(kind="cli", outcome=outcome, department=caller.department, user=caller.user,
+                    roles=list(caller.roles), query=command, error_codes=codes)
+    )  # fmt: skip
+
+
+def take_step(args: argparse.Namespace, settings: Settings, step: Step) -> int:
+    """Take ``step`` as the command's department and user, record it, print what happened."""
+    print(asyncio.run(_take(args, settings, step)))
+    return 0

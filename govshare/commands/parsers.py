@@ -1,0 +1,216 @@
+"""The arguments of every `govshare` command (DESIGN §8), and which function runs each.
+
+Only :mod:`argparse` here: the command's own module (``run="module:function"``) is imported
+when the command runs, so that `govshare --help` and the small commands start at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TypeAlias
+
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+DIR_HELP = (
+    "the data directory: platform database, signing secret, result keyring (and the demo world); "
+    "default $GOVSHARE_DATA_DIR, else ./.govshare. Give every command of one platform the same one"
+)
+
+
+def command(
+    group: Subcommands,
+    name: str,
+    run: str,
+    help: str,
+    parents: tuple[argparse.ArgumentParser, ...] = (),
+    **defaults: object,
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help, description=help, parents=list(parents))
+    parser.set_defaults(run=run, **defaults)
+    return parser
+
+
+def acting(parser: argparse.ArgumentParser, who: str) -> argparse.ArgumentParser:
+    """The department and user a workflow step is taken as (recorded in its events and the audit log)."""
+    parser.add_argument("--department", required=True, help=f"the department that acts: {who}")
+    parser.add_argument("--user", "--by", dest="user", help="who acts (recorded); default cli:<login>")
+    return parser
+
+
+def request_options(parser: argparse.ArgumentParser) -> None:
+    """What an application or a coordination request asks for."""
+    parser.add_argument("--resource", help="the resource, e.g. Person")
+    parser.add_argument("--items", help="comma-separated item names")
+    parser.add_argument("--purposes", help="comma-separated purpose codes")
+    parser.add_argument("--justification", required=True, help="why the department needs the items")
+    parser.add_argument("--scope", help='row scope in the filter language, e.g. {"district": {"eq": "龙亭区"}}')
+    parser.add_argument("--until", help="last day of the grant asked for (YYYY-MM-DD)")
+
+
+def grant_terms(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--effect", required=required, choices=["allow", "mask", "verify"])
+    parser.add_argument("--scope", help="row scope in the filter language; default: the one asked for")
+    parser.add_argument("--until", help="last day of the grant (YYYY-MM-DD); default: the one asked for")
+
+
+def _serving(root: Subcommands) -> None:
+    demo = command(root, "demo", "govshare.commands.serve:demo",
+                   "generate the demo world under the data directory (if absent) and serve it")  # fmt: skip
+    demo.add_argument("--persons", type=int, default=10_000, help="number of persons to generate")
+    serve = command(root, "serve", "govshare.commands.serve:serve", "serve a catalog")
+    serve.add_argument("--catalog", required=True, metavar="FILE")
+    for parser in (demo, serve):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+    check = command(root, "check", "govshare.commands.check:run", "validate a catalog; exit 1 and list every problem")
+    check.add_argument("file")
+    schema = root.add_parser("schema", help="schema tools").add_subparsers(dest="action", required=True)
+    export = command(schema, "export", "govshare.commands.check:schema_export", "print the generated SDL")
+    export.add_argument("--catalog", required=True, metavar="FILE")
+    token = root.add_parser("token", help="bearer tokens").add_subparsers(dest="action", required=True)
+    issue = command(token, "issue", "govshare.commands.token:issue",
+                    "print a signed token (the token alone on stdout)")  # fmt: skip
+    issue.add_argument("--department", required=True)
+    issue.add_argument("--user", required=True)
+    issue.add_argument("--role", action="append", help="member (default), dept_admin, authority, auditor")
+    issue.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d")
+    issue.add_argument("--catalog", metavar="FILE",
+                       help="check the department in this catalog; default: the one the platform serves")  # fmt: skip
+
+
+def _grants(root: Subcommands) -> None:
+    grant = root.add_parser("grant", help="the authority's direct grants").add_subparsers(dest="action", required=True)
+    run = "govshare.commands.grant:run"
+    add = command(grant, "add", run, "grant items to a department; prints the grant id")
+    add.add_argument("--department", required=True)
+    add.add_argument("--resource", required=True)
+    add.add_argument("--items", required=True, help="comma-separated item names")
+    add.add_argument("--purposes", required=True, help="comma-separated purpose codes")
+    grant_terms(add, required=True)
+    add.add_argument("--reason")
+    add.add_argument("--by", help="who grants (recorded); default cli:<login>")
+    revoke = command(grant, "revoke", run, "revoke a grant (as the authority, or as the provider's --department)")
+    revoke.add_argument("id", type=int)
+    revoke.add_argument("--reason")
+    revoke.add_argument("--department", help="revoke as an administrator of this department (the provider)")
+    revoke.add_argument("--by", "--user", dest="by", help="who revokes (recorded); default cli:<login>")
+    listing = command(grant, "list", run, "list grants")
+    listing.add_argument("--department")
+    listing.add_argument("--resource")
+
+
+def _applications(root: Subcommands) -> None:
+    run = "govshare.commands.workflow:run"
+    acting(command(root, "inbox", run, "what waits for a department", action="inbox", role="dept_admin"),
+           "whose inbox")  # fmt: skip
+    group = root.add_parser("application", help="sharing applications").add_subparsers(dest="action", required=True)
+    listing = acting(command(group, "list", run, "the department's applications, as applicant or provider",
+                             role="dept_admin"), "applicant or provider")  # fmt: skip
+    listing.add_argument("--state", choices=["submitted", "approved", "rejected", "withdrawn"])
+    listing.add_argument("--overdue", action="store_true", help="only those past their deadline without an answer")
+    apply = acting(command(group, "apply", run, "apply to the provider for conditional items; prints the application",
+                           role="member"), "the applicant")  # fmt: skip
+    request_options(apply)
+    withdraw = acting(command(group, "withdraw", run, "take back an application that has no answer yet",
+                              role="member"), "the applicant")  # fmt: skip
+    withdraw.add_argument("id", type=int)
+    withdraw.add_argument("--reason")
+    approve = acting(command(group, "approve", run, "approve an application: a grant from the next request on",
+                             role="dept_admin"), "the provider")  # fmt: skip
+    approve.add_argument("id", type=int)
+    grant_terms(approve, required=True)
+    approve.add_argument("--note")
+    reject = acting(command(group, "reject", run, "reject an application, giving the reason", role="dept_admin"),
+                    "the provider")  # fmt: skip
+    reject.add_argument("id", type=int)
+    reject.add_argument("--reason", required=True)
+    revoke = acting(command(group, "revoke", run, "end the grant an approved application created",
+                            role="dept_admin"), "the provider (or the authority)")  # fmt: skip
+    revoke.add_argument("id", type=int)
+    revoke.add_argument("--reason")
+
+
+def _coordination(root: Subcommands) -> None:
+    run = "govshare.commands.coordination:run"
+    group = root.add_parser("coordination", help="coordination by the platform authority").add_subparsers(
+        dest="action", required=True
+    )
+    request = acting(command(group, "request", run, "ask the authority for withheld items, or on a rejected "
+                             "application (--application ID)", role="member"), "the applicant")  # fmt: skip
+    request.add_argument("--application", type=int, help="the rejected application to escalate")
+    request_options(request)
+    decide = acting(command(group, "decide", run, "the authority's final decision, with its reasoning",
+                            role="dept_admin"), "the platform authority")  # fmt: skip
+    decide.add_argument("id", type=int)
+    verdict = decide.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--grant", action="store_true", dest="grant", default=None, help="grant (name --effect)")
+    verdict.add_argument("--refuse", action="store_false", dest="grant", help="refuse")
+    decide.add_argument("--reasoning", required=True)
+    grant_terms(decide, required=False)
+    listing = acting(command(group, "list", run, "coordination requests the department may see",
+                             role="dept_admin"), "whose view")  # fmt: skip
+    listing.add_argument("--state", choices=["open", "granted", "refused"])
+
+
+def _data_issues(root: Subcommands) -> None:
+    run = "govshare.commands.data_issue:run"
+    group = root.add_parser("data-issue", help="reports of suspected errors in shared data (校核)").add_subparsers(
+        dest="action", required=True
+    )
+    report = acting(command(group, "report", run, "report a suspected error in a record to its provider",
+                            role="member"), "the department that uses the data")  # fmt: skip
+    report.add_argument("--resource", required=True)
+    report.add_argument("--key", required=True, help="the record's key, e.g. an ID number")
+    report.add_argument("--item", help="the item that looks wrong")
+    report.add_argument("--description", required=True)
+    answer = acting(command(group, "answer", run, "the provider's answer, with a note", role="dept_admin"),
+                    "the provider")  # fmt: skip
+    answer.add_argument("id", type=int)
+    answer.add_argument("--verdict", required=True, choices=["corrected", "not_an_error"])
+    answer.add_argument("--note", required=True)
+    listing = acting(command(group, "list", run, "reports the department may see", role="dept_admin"),
+                     "whose view")  # fmt: skip
+    listing.add_argument("--state", choices=["open", "corrected", "not_an_error"])
+
+
+def _audit(root: Subcommands) -> None:
+    run = "govshare.commands.audit:run"
+    audit = root.add_parser("audit", help="the audit log (auditors)").add_subparsers(dest="action", required=True)
+    verify = command(audit, "verify", run, "check the chain and checkpoints; exit 1 naming the first bad record")
+    verify.add_argument("--checkpoints", metavar="FILE",
+                        help="checkpoints kept outside (JSON lines from `checkpoint --export`)")  # fmt: skip
+    filters = argparse.ArgumentParser(add_help=False)
+    for name in ("department", "user", "resource", "item", "decision", "outcome", "purpose", "since", "until"):
+        filters.add_argument(f"--{name}")
+    listing = command(audit, "list", run, "records, newest first, under a header line", parents=(filters,))
+    listing.add_argument("--limit", type=int, default=50)
+    export = command(audit, "export", run, "records as JSON lines or CSV, oldest first", parents=(filters,))
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", metavar="FILE")
+    command(audit, "show", run, "one record in full").add_argument("seq", type=int)
+    checkpoint = command(audit, "checkpoint", run, "sign the current head now; print it")
+    checkpoint.add_argument("--export", metavar="FILE", help="also append it to FILE, to keep outside the platform")
+    command(audit, "purge", run, "delete records older than GOVSHARE_AUDIT_RETENTION_DAYS (≥ 365)")
+    command(audit, "replay", run, "run a recorded query again under the policy then and now").add_argument(
+        "seq", type=int
+    )
+    command(audit, "rotate-key", run, "digest results under a new key from now on; older keys stay for older records")
+
+
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not groups:
+        return [parser]
+    return [leaf for group in groups for sub in group.choices.values() for leaf in _leaves(sub)]
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="govshare", description="GraphQL gateway for government data sharing")
+    root.add_argument("--dir", metavar="DIR", help=DIR_HELP)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit):
+        add(commands)
+    # Every command takes --dir, before or after its name; SUPPRESS keeps one given before.
+    for leaf in _leaves(root):
+        leaf.add_argument("--dir", metavar="DIR", default=argparse.SUPPRESS, help=DIR_HELP)
+    return root
