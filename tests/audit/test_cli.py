@@ -41,9 +41,10 @@ def test_list_show_export_verify_and_replay(served: Served, tmp_path: Path) -> N
     served.post('query Two { resident(residentId: "r00002") { fullName phone } }')
     listed = _govshare(served, "audit", "list", "--department", "transport")
     assert listed.returncode == 0
-    lines = listed.stdout.splitlines()
+    header, *lines = listed.stdout.splitlines()
+    assert header.split("\t")[0] == "seq" and header.split("\t")[6] == "operation"
     assert [line.split("\t")[6] for line in lines] == ["Two", "One"]
-    assert _govshare(served, "audit", "list", "--decision", "deny").stdout.count("\n") == 1
+    assert _govshare(served, "audit", "list", "--decision", "deny").stdout.count("\n") == 2  # header and one
     shown = json.loads(_govshare(served, "audit", "show", "2").stdout)
     assert shown["operation_name"] == "Two" and ["Resident", "phone", "deny", "none"] in shown["decisions"]
     assert _govshare(served, "audit", "show", "99").returncode == 1

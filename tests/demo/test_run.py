@@ -39,7 +39,10 @@ def _wait_for(server: subprocess.Popen[str], log: Path) -> str:
 def test_demo_answers_its_printed_examples(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "demo.out"
-    env = {**os.environ, "GOVSHARE_DATA_DIR": str(tmp_path / "platform")}
+    # Everything under --dir, whatever the working directory: no settings of this machine's.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GOVSHARE_")}
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
     with log.open("w", encoding="utf-8") as out:
         server = subprocess.Popen(
             [
@@ -48,13 +51,14 @@ def test_demo_answers_its_printed_examples(tmp_path: Path) -> None:
                 "govshare.cli",
                 "demo",
                 "--dir",
-                str(tmp_path / "world"),
+                "../demo",
                 "--persons",
                 "300",
                 "--port",
                 str(port),
             ],
             env=env,
+            cwd=tmp_path / "here",
             stdout=out,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -71,9 +75,23 @@ def test_demo_answers_its_printed_examples(tmp_path: Path) -> None:
             assert httpx.post(
                 f"http://127.0.0.1:{port}/graphql", json={"query": "{ me { user } }"}, headers=pane
             ).json() == {"data": {"me": {"user": "demo"}}}
+            # A token issued elsewhere with the same --dir is the server's.
+            issued = subprocess.run(
+                [sys.executable, "-m", "govshare.cli", "token", "issue", "--department", "hrss", "--user", "李四",
+                 "--dir", str(tmp_path / "demo")],
+                env=env, cwd=tmp_path / "there", capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert issued.returncode == 0 and issued.stderr == "", issued.stderr
+            assert httpx.post(
+                f"http://127.0.0.1:{port}/graphql", json={"query": "{ me { user } }"},
+                headers={"Authorization": f"Bearer {issued.stdout.strip()}"},
+            ).json() == {"data": {"me": {"user": "李四"}}}  # fmt: skip
         finally:
             server.terminate()
             server.wait(20)
+    assert printed.startswith(f"govshare: data directory {tmp_path / 'demo'}\n")
+    assert (tmp_path / "demo" / "world" / "catalog.yaml").is_file() and (tmp_path / "demo" / "platform.db").is_file()
+    assert not (tmp_path / "here" / ".govshare").exists() and not (tmp_path / "there" / ".govshare").exists()
     assert len(commands) == 7
     lookup, join, aggregate, provider, masked, ungranted, verified = answers
     for answer in (lookup, join, aggregate, provider, verified):
