@@ -13,7 +13,8 @@ import asyncio
 import getpass
 import shlex
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
@@ -27,6 +28,12 @@ from govshare.policies.live import PolicyStore
 from govshare.settings import Settings
 
 Step = Callable[[PolicyStore, Caller], Awaitable[str]]
+T = TypeVar("T")
+
+
+def listing(found: Sequence[T], line: Callable[[T], str], nothing: str) -> str:
+    """One record a line, or ``nothing`` said plainly."""
+    return "\n".join(line(record) for record in found) if found else nothing
 
 
 def caller_of(catalog: Catalog, department: str, user: str | None, role: str) -> Caller:
@@ -61,7 +68,15 @@ async def _note(audit: AuditLog, caller: Caller, outcome: str, codes: list[str])
     )  # fmt: skip
 
 
-def take_step(args: argparse.Namespace, settings: Settings, step: Step) -> int:
-    """Take ``step`` as the command's department and user, record it, print what happened."""
-    print(asyncio.run(_take(args, settings, step)))
-    return 0
+Steps = dict[str, Callable[[argparse.Namespace], Step]]
+
+
+def runner(steps: Steps) -> Callable[[argparse.Namespace, Settings], int]:
+    """The command of a group (``args.action`` names the step) that takes the step as the
+    command's department and user, records it and prints what happened."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        print(asyncio.run(_take(args, settings, steps[args.action](args))))
+        return 0
+
+    return run

@@ -8,15 +8,13 @@ always with its reasoning.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-from govshare.commands.acting import Step, take_step
+from govshare.commands.acting import Step, listing, runner
 from govshare.commands.arguments import scope_option, until_option
 from govshare.commands.errors import CommandError
 from govshare.commands.workflow import asked, granted
 from govshare.identity import Caller
 from govshare.policies.live import PolicyStore
-from govshare.settings import Settings
 from govshare.workflows import coordination
 from govshare.workflows.records import Coordination
 
@@ -62,13 +60,9 @@ def _decide(args: argparse.Namespace) -> Step:
 def _list(args: argparse.Namespace) -> Step:
     async def step(store: PolicyStore, caller: Caller) -> str:
         found = await coordination.list_coordinations(store, caller, state=args.state)
-        return "\n".join(describe(c) for c in found) if found else "no coordination requests"
+        return listing(found, describe, "no coordination requests")
 
     return step
 
 
-STEPS: dict[str, Callable[[argparse.Namespace], Step]] = {"request": _request, "decide": _decide, "list": _list}
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    return take_step(args, settings, STEPS[args.action](args))
+run = runner({"request": _request, "decide": _decide, "list": _list})

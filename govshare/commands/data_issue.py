@@ -7,13 +7,11 @@ verdict and a note.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-from govshare.commands.acting import Step, take_step
+from govshare.commands.acting import Step, listing, runner
 from govshare.commands.workflow import issue_line
 from govshare.identity import Caller
 from govshare.policies.live import PolicyStore
-from govshare.settings import Settings
 from govshare.workflows import reports
 
 
@@ -37,13 +35,9 @@ def _answer(args: argparse.Namespace) -> Step:
 def _list(args: argparse.Namespace) -> Step:
     async def step(store: PolicyStore, caller: Caller) -> str:
         found = await reports.list_issues(store, caller, state=args.state)
-        return "\n".join(issue_line(d) for d in found) if found else "no data issues"
+        return listing(found, issue_line, "no data issues")
 
     return step
 
 
-STEPS: dict[str, Callable[[argparse.Namespace], Step]] = {"report": _report, "answer": _answer, "list": _list}
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    return take_step(args, settings, STEPS[args.action](args))
+run = runner({"report": _report, "answer": _answer, "list": _list})

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-from collections.abc import Callable
 
 from govshare import clock
-from govshare.commands.acting import Step, take_step
+from govshare.commands.acting import Step, listing, runner
 from govshare.commands.arguments import items, scope_option, until_option
 from govshare.identity import Caller
 from govshare.policies.live import PolicyStore
-from govshare.settings import Settings
 from govshare.workflows import applications, inbox
 from govshare.workflows.records import Application, DataIssue
 from govshare.workflows.requests import Request
@@ -64,7 +62,7 @@ async def _inbox(store: PolicyStore, caller: Caller) -> str:
 def _list(args: argparse.Namespace) -> Step:
     async def step(store: PolicyStore, caller: Caller) -> str:
         found = await applications.list_applications(store, caller, state=args.state, overdue=args.overdue or None)
-        return "\n".join(describe(a, clock.today()) for a in found) if found else "no applications"
+        return listing(found, _shown, "no applications")
 
     return step
 
@@ -125,11 +123,7 @@ def _revoke(args: argparse.Namespace) -> Step:
     return step
 
 
-STEPS: dict[str, Callable[[argparse.Namespace], Step]] = {
+run = runner({
     "inbox": lambda _args: _inbox, "list": _list, "apply": _apply, "withdraw": _withdraw,
     "approve": _approve, "reject": _reject, "revoke": _revoke,
-}  # fmt: skip
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    return take_step(args, settings, STEPS[args.action](args))
+})  # fmt: skip
