@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from typing import TYPE_CHECKING
 
-from govshare.catalog import Catalog, CatalogError, parse_catalog
 from govshare.commands.errors import CommandError
 from govshare.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from govshare.catalog import Catalog
 
 
 def _start_hint(settings: Settings) -> str:
@@ -38,6 +39,8 @@ def _no_catalog(settings: Settings) -> CommandError:
 
 
 def _parsed(path: str, text: str) -> Catalog:
+    from govshare.catalog import CatalogError, parse_catalog  # not for the commands that need no catalog
+
     try:
         return parse_catalog(text, path)
     except CatalogError as exc:
