@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from govshare.audit.platform import platform_log
 from govshare.auth import TokenCache
 from govshare.catalog.model import Catalog
 from govshare.connectors import open_connector
 from govshare.connectors.base import Connector, SourceUnavailable
+from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway
 from govshare.gateway.http import JSONResponse, graphql
 from govshare.policies.store import PolicyStore
@@ -88,6 +89,7 @@ def create_app(catalog: Catalog, settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Mount(graphiql.PREFIX, graphiql.assets()),
         ],
         lifespan=lifespan,
     )
