@@ -25,9 +25,12 @@ def _missing(message: str) -> NoReturn:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium browser, Debian's build."""
+    """A headless Chromium browser, Debian's build.
+
+    Module-scoped: Playwright's sync API holds an event loop on the main thread while it
+    runs, so it must be stopped before the asyncio tests of the next module."""
     executable = shutil.which("chromium")
     if executable is None:
         _missing("Debian's chromium is not installed (`apt-get install -y chromium`)")
