@@ -114,3 +114,9 @@ async def list_grants(
 async def unrevoked_grants(conn: AsyncConnection) -> list[Grant]:
     stmt = select(grants).where(grants.c.revoked_at.is_(None)).order_by(grants.c.id)
     return [_grant(row) for row in await conn.execute(stmt)]
+
+
+async def ending_grants(conn: AsyncConnection) -> list[Grant]:
+    """Grants that are revoked or have an end date: those that have ended or will."""
+    stmt = select(grants).where(grants.c.revoked_at.is_not(None) | grants.c.valid_until.is_not(None))
+    return [_grant(row) for row in await conn.execute(stmt.order_by(grants.c.id))]
