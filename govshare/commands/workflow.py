@@ -15,6 +15,7 @@ from govshare.commands.acting import Step, listing, runner
 from govshare.commands.arguments import items, scope_option, until_option
 from govshare.identity import Caller
 from govshare.policies.live import PolicyStore
+from govshare.store.shares import Share
 from govshare.workflows import applications, inbox
 from govshare.workflows.records import Application, DataIssue
 from govshare.workflows.requests import Request
@@ -69,8 +70,9 @@ def _list(args: argparse.Namespace) -> Step:
 
 def asked(args: argparse.Namespace) -> Request:
     """What ``apply`` and ``coordination request`` ask for, from their options."""
-    return Request(args.resource or "", items(args.items), items(args.purposes), args.justification,
-                   scope_option(args.scope), until_option(args.until))  # fmt: skip
+    share = Share(args.department, args.resource or "", items(args.items), items(args.purposes),
+                  scope_option(args.scope), until_option(args.until))  # fmt: skip
+    return Request(share, args.justification)
 
 
 def _shown(application: Application) -> str:
