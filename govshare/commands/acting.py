@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import shlex
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,8 +19,9 @@ from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
 from govshare.audit.record import AuditRecord
 from govshare.catalog.model import Catalog
+from govshare.commands.arguments import actor
 from govshare.commands.errors import CommandError
-from govshare.commands.grant import policy_store
+from govshare.commands.platform import policy_store
 from govshare.errors import GovshareError
 from govshare.identity import Caller
 from govshare.policies.live import PolicyStore
@@ -41,7 +41,7 @@ def caller_of(catalog: Catalog, department: str, user: str | None, role: str) ->
         raise CommandError(f"department {department!r} is not in the catalog; "
                            f"departments: {', '.join(catalog.departments)}")  # fmt: skip
     roles = (role, "authority") if department == catalog.platform.authority else (role,)
-    return Caller(department, user or f"cli:{getpass.getuser()}", roles)
+    return Caller(department, actor(user), roles)
 
 
 async def _take(args: argparse.Namespace, settings: Settings, step: Step) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import getpass
 import json
 from typing import Any
 
@@ -35,3 +36,8 @@ def until_option(text: str | None) -> datetime.date | None:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"--until {text!r} is not a date like 2027-06-30") from None
+
+
+def actor(user: str | None) -> str:
+    """Who acts when ``--user``/``--by`` is not given: the login running the command."""
+    return user or f"cli:{getpass.getuser()}"

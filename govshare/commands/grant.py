@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from govshare import clock
-from govshare.commands.arguments import items, scope_option, until_option
-from govshare.commands.platform import platform_engine, recorded_catalog
+from govshare.commands.arguments import actor, items, scope_option, until_option
+from govshare.commands.platform import platform_engine, policy_store, recorded_catalog
 from govshare.identity import Caller
 from govshare.settings import Settings
 from govshare.store import grant_rows as rows
@@ -25,23 +24,6 @@ from govshare.store.grant_rows import Grant
 
 if TYPE_CHECKING:
     from govshare.gateway.executor import Gateway
-    from govshare.policies.live import PolicyStore
-
-
-def actor(user: str | None) -> str:
-    """Who acts when ``--user``/``--by`` is not given: the login running the command."""
-    return user or f"cli:{getpass.getuser()}"
-
-
-@asynccontextmanager
-async def policy_store(settings: Settings) -> AsyncIterator[PolicyStore]:
-    """The policy store over the served catalog, as the gateway runs it (without polling)."""
-    from govshare.policies.live import PolicyStore
-
-    async with platform_engine(settings) as engine:
-        store = PolicyStore(engine, await recorded_catalog(engine, settings))
-        await store.start(poll=False)
-        yield store
 
 
 @asynccontextmanager

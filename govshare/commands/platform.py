@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from govshare.catalog import Catalog
+    from govshare.policies.live import PolicyStore
 
 
 def _start_hint(settings: Settings) -> str:
@@ -103,3 +104,14 @@ async def platform_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def policy_store(settings: Settings) -> AsyncIterator[PolicyStore]:
+    """The policy store over the served catalog, as the gateway runs it (without polling)."""
+    from govshare.policies.live import PolicyStore
+
+    async with platform_engine(settings) as engine:
+        store = PolicyStore(engine, await recorded_catalog(engine, settings))
+        await store.start(poll=False)
+        yield store
