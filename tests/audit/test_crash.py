@@ -19,7 +19,9 @@ from tests.testville import City
 
 
 def _govshare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "govshare.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "govshare.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_every_answered_request_survives_a_sigkill(city: City, tmp_path: Path) -> None:
@@ -39,7 +41,10 @@ def test_every_answered_request_survives_a_sigkill(city: City, tmp_path: Path) -
         except httpx.TransportError:
             assert server.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
-    headers = {"Authorization": f"Bearer {issue_token(settings, 'transport', 'load', ['member'])}", "X-Purpose": "work_reference"}
+    headers = {
+        "Authorization": f"Bearer {issue_token(settings, 'transport', 'load', ['member'])}",
+        "X-Purpose": "work_reference",
+    }
     answered: list[str] = []
     stop = threading.Event()
 
@@ -50,7 +55,11 @@ def test_every_answered_request_survives_a_sigkill(city: City, tmp_path: Path) -
                     return
                 name = f"C{number}N{n}"
                 try:
-                    response = http.post(url, headers=headers, json={"query": f'query {name} {{ resident(residentId: "r{n % 900:05d}") {{ fullName }} }}'})
+                    response = http.post(
+                        url,
+                        headers=headers,
+                        json={"query": f'query {name} {{ resident(residentId: "r{n % 900:05d}") {{ fullName }} }}'},
+                    )
                 except httpx.TransportError:
                     return  # the server is gone
                 if response.status_code == 200:
@@ -68,7 +77,11 @@ def test_every_answered_request_survives_a_sigkill(city: City, tmp_path: Path) -
     assert len(answered) > 50  # the load really ran
     exported = _govshare("audit", "export", "--format", "jsonl", env=env)
     assert exported.returncode == 0, exported.stderr
-    recorded = {line.split('"operation_name":"', 1)[1].split('"', 1)[0] for line in exported.stdout.splitlines() if '"operation_name":"C' in line}
+    recorded = {
+        line.split('"operation_name":"', 1)[1].split('"', 1)[0]
+        for line in exported.stdout.splitlines()
+        if '"operation_name":"C' in line
+    }
     assert set(answered) <= recorded
     verified = _govshare("audit", "verify", env=env)
     assert verified.returncode == 0, verified.stderr
