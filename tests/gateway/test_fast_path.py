@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import FragmentDefinitionNode, OperationDefinitionNode
 
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
@@ -106,10 +107,13 @@ async def test_the_fast_path_serves_resource_queries_only(gateways: tuple[Gatewa
     document, _errors = fast.prepare("{ residents { totalCount } me { user } }")
     assert document is not None and fast.fast is not None
     operation = document.definitions[0]
-    assert not fast.fast.serves(operation, {})  # type: ignore[arg-type]
+    assert isinstance(operation, OperationDefinitionNode)
+    assert not fast.fast.serves(operation, {})
     document, _errors = fast.prepare("query { ...F } fragment F on Query { residents { totalCount } }")
     assert document is not None
-    assert fast.fast.serves(document.definitions[0], {"F": document.definitions[1]})  # type: ignore[arg-type]
+    operation, fragment = document.definitions
+    assert isinstance(operation, OperationDefinitionNode) and isinstance(fragment, FragmentDefinitionNode)
+    assert fast.fast.serves(operation, {"F": fragment})
 
 
 def test_a_null_in_a_non_null_place_is_reported_once_and_nulls_its_parent() -> None:
