@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +17,7 @@ from govshare.auth import issue_token
 from govshare.catalog import parse_catalog
 from govshare.settings import Settings
 from tests import world
-from tests.services import free_port, serve_app
+from tests.services import govshare_command, govshare_serve, serve_app
 from tests.testville import City
 
 QUERY = '{ resident(residentId: "r00003") { fullName vehicles { plate owner { residentId } } } }'
@@ -146,9 +145,7 @@ def test_readiness_names_the_source_that_is_down(city: City, settings: Settings)
 
 
 def _govshare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govshare.cli", *args], env=env, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run(govshare_command(*args), env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_govshare_serve_serves_a_catalog_written_elsewhere(city: City, tmp_path: Path) -> None:
@@ -158,41 +155,12 @@ def test_govshare_serve_serves_a_catalog_written_elsewhere(city: City, tmp_path:
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     assert token.count(".") == 2 and "\n" not in token
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "govshare.cli",
-            "serve",
-            "--catalog",
-            str(city.directory / "catalog.yaml"),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+    with govshare_serve(city.directory / "catalog.yaml", env, tmp_path / "server.log") as server:
         response = httpx.post(
-            f"http://127.0.0.1:{port}/graphql",
+            f"{server.url}/graphql",
             json={"query": QUERY},
             headers={"Authorization": f"Bearer {token}", "X-Purpose": "work_reference"},
         )
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["resident"]["vehicles"]
 
