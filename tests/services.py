@@ -16,18 +16,14 @@ import asyncio
 import os
 import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, TypeVar
 
-import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
@@ -161,69 +157,3 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def govshare_command(*args: str) -> list[str]:
-    """The command line of ``govshare ARGS`` run by this interpreter."""
-    return [sys.executable, "-m", "govshare.cli", *args]
-
-
-@dataclass
-class ServeProcess:
-    """A `govshare serve` process and the file its output goes to."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def start_serve(catalog: Path, env: dict[str, str], log: Path, *, cwd: Path | None = None) -> ServeProcess:
-    """Start `govshare serve --catalog CATALOG` on a free port, its output in ``log``; does not wait."""
-    port = free_port()
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(
-            govshare_command("serve", "--catalog", str(catalog), "--port", str(port)),
-            env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    return ServeProcess(f"http://127.0.0.1:{port}", process, log)
-
-
-def wait_until_ready(server: ServeProcess) -> None:
-    """Poll /readyz until it answers 200; fail with the server's output if it exits first."""
-    deadline = time.monotonic() + STARTUP_CAP
-    while True:
-        code = server.process.poll()
-        if code is not None:
-            pytest.fail(f"govshare serve exited with {code} before {server.url}/readyz answered:\n{server.output()}")
-        try:
-            answer = httpx.get(f"{server.url}/readyz", timeout=5)
-            if answer.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            stop_serve(server)
-            pytest.fail(f"govshare serve at {server.url} not ready after {STARTUP_CAP:g} s:\n{server.output()}")
-        time.sleep(0.05)
-
-
-def stop_serve(server: ServeProcess) -> str:
-    """Terminate the process (if it still runs) and return all it wrote."""
-    if server.process.poll() is None:
-        server.process.terminate()
-    server.process.wait(30)
-    return server.output()
-
-
-@contextmanager
-def govshare_serve(catalog: Path, env: dict[str, str], log: Path, *, cwd: Path | None = None) -> Iterator[ServeProcess]:
-    """A ready `govshare serve` process, stopped afterwards."""
-    server = start_serve(catalog, env, log, cwd=cwd)
-    try:
-        wait_until_ready(server)
-        yield server
-    finally:
-        stop_serve(server)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from govshare.auth import issue_token
 from tests.audit.conftest import served_settings
-from tests.services import govshare_command, start_serve, wait_until_ready
 from tests.testville import City
+from tests.worlds import govshare_command, graphql_headers, start_serve, wait_until_ready
 
 
 def _govshare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -27,10 +26,7 @@ def test_every_answered_request_survives_a_sigkill(city: City, tmp_path: Path) -
     server = start_serve(city.directory / "catalog.yaml", env, tmp_path / "server.log")
     wait_until_ready(server)
     url = f"{server.url}/graphql"
-    headers = {
-        "Authorization": f"Bearer {issue_token(settings, 'transport', 'load', ['member'])}",
-        "X-Purpose": "work_reference",
-    }
+    headers = graphql_headers(settings, "transport", "load", purpose="work_reference")
     answered: list[str] = []
     stop = threading.Event()
 

@@ -8,7 +8,6 @@ memory peak under twice the idle server's.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
@@ -24,15 +23,13 @@ from typing import Any
 import httpx
 import orjson
 
-from govshare.audit.read import EVERY_RECORD, AuditFilter, all_records
 from govshare.auth import issue_token
 from govshare.catalog import load_catalog
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
-from govshare.store.database import store_engine
 from tests.boundary.fuzz_bodies import Raw, malformed, request, send
 from tests.boundary.fuzz_operations import Operations
-from tests.services import govshare_serve
+from tests.worlds import govshare_serve, read_audit
 
 LEAK = re.compile(r"Traceback|File \"|/work|/tmp|site-packages|SELECT |sqlite|asyncpg|asyncmy|aiosqlite|127\.0\.0\.1")
 ALLOWED_5XX = {"AUDIT_UNAVAILABLE", "SOURCE_UNAVAILABLE"}
@@ -60,14 +57,7 @@ class Server:
         return len(self.audit_queries())
 
     def audit_queries(self) -> list[str | None]:
-        async def read() -> list[str | None]:
-            engine = store_engine(self.settings.effective_store_url)
-            try:
-                return [r.query async for r in all_records(engine, AuditFilter(), EVERY_RECORD)]
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(read())
+        return [record.query for record in read_audit(self.settings)]
 
 
 @contextmanager

@@ -17,8 +17,9 @@ from govshare.auth import issue_token
 from govshare.catalog import parse_catalog
 from govshare.settings import Settings
 from tests import world
-from tests.services import govshare_command, govshare_serve, serve_app
+from tests.services import serve_app
 from tests.testville import City
+from tests.worlds import govshare_command, govshare_serve, graphql_headers, serve_gateway
 
 QUERY = '{ resident(residentId: "r00003") { fullName vehicles { plate owner { residentId } } } }'
 
@@ -30,13 +31,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def base_url(city: City, settings: Settings) -> Iterator[str]:
-    with serve_app(create_app(city.catalog, settings), lifespan="on") as url:
+    with serve_gateway(city.catalog, settings) as url:
         yield url
 
 
 def _headers(settings: Settings, department: str = "transport", **extra: str) -> dict[str, str]:
-    token = issue_token(settings, department, "alice", ["member"])
-    return {"Authorization": f"Bearer {token}", "X-Purpose": "work_reference", **extra}
+    return {**graphql_headers(settings, department, "alice", purpose="work_reference"), **extra}
 
 
 def test_post_and_get_answer_the_same(base_url: str, settings: Settings) -> None:

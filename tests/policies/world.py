@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from govshare.auth import issue_token
 from govshare.catalog import Catalog, parse_catalog
 from govshare.settings import Settings
-from tests.services import govshare_command, run_async, start_serve, stop_serve, wait_until_ready
+from tests.services import run_async
+from tests.worlds import govshare_command, graphql_headers, start_serve, stop_serve, wait_until_ready
 
 AUTHORITY = "hub"
 PROVIDER = "civil"  # provides Citizen
@@ -207,7 +208,7 @@ class Api:
         roles: tuple[str, ...] = ("member",),
         purpose: str = "work_reference",
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.token(department, *roles)}", "X-Purpose": purpose}
+        headers = graphql_headers(self.settings, department, f"{department}-user", roles, purpose)
         response = self.http.post(self.url, json={"query": query, "variables": variables}, headers=headers)
         body: dict[str, Any] = response.json()
         return body
