@@ -1,7 +1,7 @@
 """Two gateway processes over one PostgreSQL platform database (DESIGN §6).
 
 A change made through one instance, or by the command line, holds on every
-instance: each polls the policy version (how soon it holds is measured in bench/).
+instance once it has polled the policy version (twice a second).
 """
 
 from __future__ import annotations
