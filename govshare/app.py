@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from govshare.auth import TokenCache
 from govshare.catalog.model import Catalog
 from govshare.connectors.base import Connector, SourceUnavailable
+from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway
 from govshare.gateway.http import JSONResponse, graphql
 from govshare.gateway.replay import replay
@@ -62,6 +63,7 @@ def create_app(catalog: Catalog, settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Mount(graphiql.PREFIX, graphiql.assets()),
         ],
         lifespan=lifespan,
     )

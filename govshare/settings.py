@@ -32,6 +32,8 @@ class Settings:
     max_introspection_depth: int = 15  # the standard introspection query nests 15 levels
     max_introspection_tokens: int = 5000
     page_cap: int = 1000
+    # Rows a source may return for the gateway to evaluate what it declines (connectors.completion).
+    max_evaluated_rows: int = 10_000
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere

@@ -4,8 +4,9 @@ Small on purpose (after Trino's connector SPI and Hasura's NDC): a connector
 answers four kinds of request, all expressed in source terms (table and
 column names, never GraphQL names). What it can push down is declared as data
 in :class:`Capabilities`; the gateway checks a request against them before it
-calls the connector, so an optional feature a connector does not declare is
-declined with a clear error instead of being emulated slowly.
+calls the connector, and completes what a connector declines itself
+(connectors.completion): it asks the source for what it can push down and
+evaluates the rest, over a bounded number of rows.
 
 One request to a connector is one statement against the source (one SQL
 statement, one HTTP call); the gateway counts them per request.
@@ -87,6 +88,10 @@ class Capabilities:
             if any(o.column != key or o.descending for o in request.order):
                 return "ordering other than by the key, ascending"
         return self._decline_filter(request.where, top=True)
+
+    def accepts(self, part: Filter) -> bool:
+        """Whether ``part`` can be pushed down as one conjunct of a request's filter."""
+        return self._decline_filter(part, top=True) is None
 
     def _decline_filter(self, where: Filter | None, *, top: bool) -> str | None:
         if where is None:

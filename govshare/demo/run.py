@@ -66,7 +66,7 @@ async def seed_grants(catalog: Catalog, settings: Settings) -> None:
             held = {(g.department, g.resource, g.items, g.effect) for g in await grant_rows.unrevoked_grants(conn)}
         authority = Caller(catalog.platform.authority, "demo", ("authority",))
         for grant in DEMO_GRANTS:
-            if (grant.department, grant.resource, grant.items, grant.effect) not in held:
+            if (grant.share.department, grant.share.resource, grant.share.items, grant.effect) not in held:
                 await add_grant(store, grant, authority)
     finally:
         await store.close()

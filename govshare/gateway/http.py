@@ -17,13 +17,13 @@ from typing import Any
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 
 from govshare.audit.log import AuditUnavailable
 from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
 from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHENTICATED
+from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
 from govshare.gateway.limits import variables_problem
 from govshare.settings import Settings
@@ -61,7 +61,7 @@ async def graphql(request: Request) -> Response:
         and "query" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
     ):
-        return HTMLResponse(get_graphql_ide_html())
+        return graphiql.page()
     started = time.perf_counter()
     gateway: Gateway = request.app.state.gateway
     record = AuditRecord(kind="query", outcome="malformed", client=request.client.host if request.client else None)

@@ -59,6 +59,31 @@ class Decision:
 DENY = Decision("deny", "none")
 
 
+@dataclass(frozen=True, slots=True)
+class GrantEnd:
+    """A grant as far as telling a department that it ended: revoked, or with an end date.
+
+    The policy text holds unrevoked grants only; these let a refusal say which grant
+    ended, when and how, instead of the message for a department that never had one.
+    """
+
+    id: int
+    department: str
+    resource: str
+    items: tuple[str, ...]
+    purposes: tuple[str, ...]
+    valid_until: datetime.date | None
+    revoked_on: datetime.date | None
+    revoked_by: str | None
+
+    def ended_by(self, today: datetime.date) -> datetime.date | None:
+        """The day the grant ended, if it has ended by ``today`` (a grant holds through ``valid_until``)."""
+        ends = [d for d in (self.revoked_on,) if d is not None and d <= today]
+        if self.valid_until is not None and self.valid_until < today:
+            ends.append(self.valid_until)
+        return min(ends, default=None)
+
+
 @dataclass(slots=True)
 class Policy:
     version: int
@@ -66,9 +91,12 @@ class Policy:
     # Row scopes of the grants this version names, as stored (GraphQL filter JSON).
     scopes: dict[int, dict[str, Any] | None]
     catalog: Catalog
+    # Grants that are revoked or have an end date (see GrantEnd), for refusal messages only.
+    ends: tuple[GrantEnd, ...] = ()
     _enforcer: casbin.Enforcer = field(init=False, repr=False)
     _cache: dict[tuple[str, str, str, str], Decision] = field(default_factory=dict, init=False, repr=False)
     _held: dict[tuple[str, str, str], list[Held]] = field(default_factory=dict, init=False, repr=False)
+    _ended: dict[tuple[str, str, str, str], GrantEnd | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._enforcer = casbin.Enforcer(str(MODEL), VersionAdapter(self.text))
@@ -79,6 +107,22 @@ class Policy:
         if found is None:
             found = self._cache[key] = self._effective(department, resource, item, purpose, today, frozenset())
         return found
+
+    def ended(self, department: str, resource: str, item: str, purpose: str, today: datetime.date) -> GrantEnd | None:
+        """The grant of (department, resource, item, purpose) that ended most recently by ``today``."""
+        key = (department, f"{resource}.{item}", purpose, today.isoformat())
+        if key not in self._ended:
+            found = [
+                (ended, end.id, end)
+                for end in self.ends
+                if end.department == department
+                and end.resource == resource
+                and item in end.items
+                and purpose in end.purposes
+                and (ended := end.ended_by(today)) is not None
+            ]
+            self._ended[key] = max(found)[2] if found else None
+        return self._ended[key]
 
     def holdings(self, department: str, resource: str, item: str, today: datetime.date) -> list[Held]:
         """Every effect ``department`` holds on the item today, under every purpose."""
@@ -162,4 +206,4 @@ class Policy:
         return self.scopes.get(grant) if grant is not None else None
 
 
-__all__ = ["CATALOG", "DENY", "PROVIDER", "Decision", "Policy"]
+__all__ = ["CATALOG", "DENY", "PROVIDER", "Decision", "GrantEnd", "Policy"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
-from govshare.catalog.model import Catalog, Resource, Sharing
+from govshare.catalog.model import Catalog, Item, Resource, Sharing
 from govshare.errors import FORBIDDEN, GovshareError, bad_input
 from govshare.filters import coerce_filter, tested_items
 from govshare.identity import Caller
@@ -18,45 +18,78 @@ from govshare.policies.engine import Policy
 from govshare.policies.live import PolicyStore
 from govshare.store import grant_rows as rows
 from govshare.store.grant_rows import EFFECTS, Grant, NewGrant
+from govshare.store.shares import Share
+
+ItemProblem = Callable[[Resource, Item], str | None]
+
+
+def share_problems(
+    catalog: Catalog, share: Share, today: datetime.date, policy: Policy, item_problem: ItemProblem
+) -> list[str]:
+    """Everything wrong with ``share`` as a grant, an application or a coordination request names it.
+
+    ``item_problem`` judges each named item's sharing type (which differs per path); a row
+    scope may test only items the department may read in full already (``policy``).
+    """
+    problems: list[str] = []
+    resource = catalog.resources.get(share.resource)
+    if share.department not in catalog.departments:
+        problems.append(f"department '{share.department}' is not in the catalog")
+    if resource is None:
+        problems.append(f"resource '{share.resource}' is not in the catalog; resources: {', '.join(catalog.resources)}")
+    elif share.department == resource.provider:
+        problems.append(f"{share.department} provides {resource.name} and reads all of it already")
+    if not share.items:
+        problems.append("name at least one item")
+    items = resource.items if resource is not None else {}
+    for name in share.items if resource is not None else ():
+        item = items.get(name)
+        if item is None:
+            problems.append(f"{share.resource} has no item '{name}'; items: {', '.join(items)}")
+        elif resource is not None and (problem := item_problem(resource, item)) is not None:
+            problems.append(problem)
+    purposes = catalog.platform.purposes
+    if not share.purposes:
+        problems.append(f"name at least one purpose: {', '.join(purposes)}")
+    problems += [f"purpose '{p}' is not in the catalog; purposes: {', '.join(purposes)}"
+                 for p in share.purposes if p not in purposes]  # fmt: skip
+    if share.valid_until is not None and share.valid_until < today:
+        problems.append(f"the end date {share.valid_until} is in the past")
+    if share.scope is not None and resource is not None:
+        try:
+            coerce_filter(resource, share.scope)
+        except ValueError as exc:
+            problems.append(f"the row scope is not a valid {resource.name} filter: {exc}")
+        else:
+            problems += scope_problems(policy, resource, share.department, share.scope, share.purposes, today)
+    return problems
+
+
+def grant_item_problem(origin: str) -> ItemProblem:
+    """What a grant of this origin may not open: what everyone reads already; a withheld item
+    only by the authority (directly or by its coordination decision)."""
+
+    def problem(resource: Resource, item: Item) -> str | None:
+        if item.sharing is Sharing.UNCONDITIONAL:
+            return f"{resource.name}.{item.name} is shared unconditionally already; it needs no grant"
+        if item.sharing is Sharing.WITHHELD and origin == "application":
+            return (
+                f"{resource.name}.{item.name} is withheld ({item.legal_basis}); "
+                "only the authority's coordination can open it"
+            )
+        return None
+
+    return problem
 
 
 def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date, policy: Policy) -> None:
     """Raise BAD_USER_INPUT listing everything wrong with ``new``, judged with what ``policy`` grants already."""
-    problems: list[str] = []
-    resource = catalog.resources.get(new.resource)
-    if new.department not in catalog.departments:
-        problems.append(f"department '{new.department}' is not in the catalog")
-    if resource is None:
-        problems.append(f"resource '{new.resource}' is not in the catalog; resources: {', '.join(catalog.resources)}")
-    elif new.department == resource.provider:
-        problems.append(f"{new.department} provides {resource.name} and reads all of it already")
-    if not new.items:
-        problems.append("name at least one item")
-    for name in new.items if resource else ():
-        item = resource.items.get(name) if resource else None
-        if item is None:
-            problems.append(f"{new.resource} has no item '{name}'")
-        elif item.sharing is Sharing.UNCONDITIONAL:
-            problems.append(f"{new.resource}.{name} is shared unconditionally already; it needs no grant")
-        elif item.sharing is Sharing.WITHHELD and new.origin == "application":
-            problems.append(
-                f"{new.resource}.{name} is withheld ({item.legal_basis}); only the authority's coordination can open it"
-            )
-    if not new.purposes:
-        problems.append("name at least one purpose")
-    problems += [f"purpose '{p}' is not in the catalog" for p in new.purposes if p not in catalog.platform.purposes]
+    problems = share_problems(catalog, new.share, today, policy, grant_item_problem(new.origin))
     if new.effect not in EFFECTS:
         problems.append(f"effect '{new.effect}' is not one of {', '.join(EFFECTS)}")
-    if new.valid_until is not None and new.valid_until < today:
-        problems.append(f"the end date {new.valid_until} is in the past")
-    if new.scope is not None and resource is not None:
-        try:
-            coerce_filter(resource, new.scope)
-        except ValueError as exc:
-            problems.append(f"the row scope is not a valid {resource.name} filter: {exc}")
+    resource = catalog.resources.get(new.share.resource)
     if resource is not None and not problems:
         problems += effect_problems(policy, resource, new, today)
-        problems += scope_problems(policy, resource, new.department, new.scope, new.purposes, today)
     if problems:
         raise bad_input("The grant cannot be made: " + "; ".join(problems), problems=problems)
 
@@ -64,15 +97,16 @@ def check_grant(catalog: Catalog, new: NewGrant, today: datetime.date, policy: P
 def effect_problems(policy: Policy, resource: Resource, new: NewGrant, today: datetime.date) -> list[str]:
     """What the grant's effect would reveal beyond itself, given everything the department holds."""
     problems: list[str] = []
-    for name in new.items:
+    share = new.share
+    for name in share.items:
         owner = f"{resource.name}.{name}"
         small = small_domain(resource.items[name]) if new.effect == "verify" else None
         if small is not None:
             problems.append(f"{owner} cannot be granted verify-only: {small}; grant 'allow' or 'mask' instead")
             continue
-        held = policy.holdings(new.department, resource.name, name, today)
-        made = [Held(new.effect, "the grant being made", p, new.scope is not None) for p in new.purposes]
-        problem = combination_problem(owner, new.department, [*held, *made])
+        held = policy.holdings(share.department, resource.name, name, today)
+        made = [Held(new.effect, "the grant being made", p, share.scope is not None) for p in share.purposes]
+        problem = combination_problem(owner, share.department, [*held, *made])
         if problem is not None:
             problems.append(problem)
     return problems
@@ -109,7 +143,7 @@ async def add_grant(store: PolicyStore, new: NewGrant, caller: Caller) -> Grant:
         check_grant(store.catalog, new, today, await store.policy_in(conn))
         return await rows.insert_grant(conn, new, by=caller.actor, now=now)
 
-    reason = f"grant to {new.department} on {new.resource} ({new.origin})"
+    reason = f"grant to {new.share.department} on {new.share.resource} ({new.origin})"
     grant_id, version = await store.change(caller.department, caller.user, reason, write)
     assert grant_id is not None
     async with store.engine.begin() as conn:

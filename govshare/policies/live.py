@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
 from govshare.catalog.model import Catalog
-from govshare.policies.engine import Policy
+from govshare.policies.engine import GrantEnd, Policy
 from govshare.policies.ruleset import digest, granted_ids, policy_lines, policy_text
 from govshare.store import grant_rows as grant_rows
 from govshare.store import policy_versions as versions
@@ -140,4 +140,17 @@ class PolicyStore:
                 select(grants_table.c.id, grants_table.c.scope).where(grants_table.c.id.in_(named))
             )
             scopes = {row.id: row.scope for row in rows}
-        return Policy(version, text, scopes, self.catalog)
+        ends = tuple(
+            GrantEnd(
+                g.id,
+                g.department,
+                g.resource,
+                tuple(g.items),
+                tuple(g.purposes),
+                g.valid_until,
+                clock.as_utc(g.revoked_at).astimezone(clock.CHINA).date() if g.revoked_at is not None else None,
+                g.revoked_by,
+            )
+            for g in await grant_rows.ending_grants(conn)
+        )
+        return Policy(version, text, scopes, self.catalog, ends)

@@ -110,8 +110,16 @@ class Access:
                 f"apply to {resource.provider} for {resource.name}.{item} with purpose '{self.purpose}'; "
                 "the provider answers within 10 working days"
             )
-            message = (
-                f"{what} is shared only on an approved application ({spec.condition}){doing}; "
-                f"{self.department} has no active grant for it with purpose '{self.purpose}'"
-            )
+            shared = f"{what} is shared only on an approved application ({spec.condition}){doing}"
+            ended = self.policy.ended(self.department, resource.name, item, self.purpose, self.today)
+            day = ended.ended_by(self.today) if ended is not None else None
+            if ended is None or day is None:
+                message = f"{shared}; {self.department} has no active grant for it with purpose '{self.purpose}'"
+            else:
+                how = f"revoked by {ended.revoked_by}" if ended.revoked_on == day else "expired"
+                extensions.update(endedGrant=ended.id, endedOn=day.isoformat())
+                message = (
+                    f"{shared}; grant {ended.id} for {self.department} with purpose '{self.purpose}' ended on "
+                    f"{day.isoformat()} ({how}); to read it again, {extensions['apply']}"
+                )
         return GovshareError(FORBIDDEN, message, **extensions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from govshare import clock
 from govshare.audit.read import Visibility
 from govshare.audit.report import ReplayReport
 from govshare.catalog.model import Catalog, Resource
+from govshare.connectors import completion
 from govshare.connectors.base import (
     Aggregate,
     Connector,
@@ -21,7 +21,13 @@ from govshare.connectors.base import (
     Select,
     SourceUnavailable,
 )
-from govshare.errors import PURPOSE_REQUIRED, SOURCE_UNAVAILABLE, UNKNOWN_PURPOSE, GovshareError, bad_input
+from govshare.errors import (
+    PURPOSE_REQUIRED,
+    QUERY_TOO_COMPLEX,
+    SOURCE_UNAVAILABLE,
+    UNKNOWN_PURPOSE,
+    GovshareError,
+)
 from govshare.identity import Caller
 from govshare.policies.engine import Policy
 from govshare.resolvers.access import Access
@@ -104,30 +110,53 @@ class RequestContext:
         return found
 
     async def select(self, resource: Resource, request: Select) -> list[tuple[Any, ...]]:
-        rows = await self._run(resource, request, self._connector(resource).select(request))
+        connector = self._connector(resource)
+        if connector.capabilities.decline(request):
+            fetched, rows = await self._complete(resource, request)
+            return completion.selected(request, fetched, rows)
+        rows = await self._run(resource, connector.select(request))
         self.stats[resource.source].rows += len(rows)
         return rows
 
     async def count(self, resource: Resource, request: Count) -> int:
-        return await self._run(resource, request, self._connector(resource).count(request))
+        connector = self._connector(resource)
+        if connector.capabilities.decline(request):
+            return completion.counted(request, *await self._complete(resource, request))
+        return await self._run(resource, connector.count(request))
 
     async def aggregate(self, resource: Resource, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
-        return await self._run(resource, request, self._connector(resource).aggregate(request))
+        connector = self._connector(resource)
+        if connector.capabilities.decline(request):
+            return completion.grouped(request, *await self._complete(resource, request))
+        return await self._run(resource, connector.aggregate(request))
 
     def _connector(self, resource: Resource) -> Connector:
         return self.runtime.connectors[resource.source]
 
-    async def _run(self, resource: Resource, request: Select | Count | Aggregate, call: Awaitable[T]) -> T:
-        source = resource.source
-        reason = self._connector(resource).capabilities.decline(request)
-        if reason is not None:
-            if asyncio.iscoroutine(call):
-                call.close()
-            raise bad_input(
-                f"{resource.name} comes from source '{source}', which does not support {reason}; "
-                "simplify the filter, ordering or aggregate for this resource",
+    async def _complete(
+        self, resource: Resource, request: Select | Count | Aggregate
+    ) -> tuple[Select, list[tuple[Any, ...]]]:
+        """The rows the gateway evaluates what the source declines over: one statement, bounded."""
+        capabilities = self._connector(resource).capabilities
+        bound = self.runtime.settings.max_evaluated_rows
+        fetch = completion.source_request(capabilities, request, bound)
+        rows = await self.select(resource, fetch)
+        if len(rows) > bound:
+            reason = capabilities.decline(request)
+            raise GovshareError(
+                QUERY_TOO_COMPLEX,
+                f"{resource.name} comes from source '{resource.source}', which does not support {reason}; "
+                f"the gateway evaluates that itself over at most {bound} rows (max_evaluated_rows), and more "
+                "rows match the part of the request the source evaluates; narrow the filter with eq/in "
+                "conditions (on the key, for instance) so that fewer rows remain",
                 resource=resource.name,
+                bound=bound,
             )
+        return fetch, rows
+
+    async def _run(self, resource: Resource, call: Awaitable[T]) -> T:
+        """One statement at the source, counted; a source failure becomes SOURCE_UNAVAILABLE."""
+        source = resource.source
         self.stats.setdefault(source, SourceStats()).statements += 1
         # Connectors keep their own statement timeouts (and report them as SourceUnavailable);
         # the request as a whole has the gateway's timeout.

@@ -35,6 +35,7 @@ from govshare.schema.workflow_types import (
     data_issue_info,
     inbox_info,
 )
+from govshare.store.shares import Share
 from govshare.workflows import applications, coordination, inbox, reports
 from govshare.workflows.requests import Request, parse_id, refuse
 
@@ -68,8 +69,9 @@ async def _applications(
 
 async def _submit(info: strawberry.Info, input: ApplicationInput) -> ApplicationInfo:
     store, caller, catalog, today = _session(info)
-    request = Request(input.resource, tuple(input.items), tuple(input.purposes), input.justification,
-                      _scope(input.scope), input.until)  # fmt: skip
+    share = Share(caller.department, input.resource, tuple(input.items), tuple(input.purposes),
+                  _scope(input.scope), input.until)  # fmt: skip
+    request = Request(share, input.justification)
     return application_info(await applications.submit(store, caller, request), catalog, today)
 
 
@@ -122,8 +124,9 @@ async def _coordinations(info: strawberry.Info, state: CoordinationState | None 
 async def _request(info: strawberry.Info, input: CoordinationInput) -> CoordinationInfo:
     store, caller, catalog, _ = _session(info)
     if input.application is None:
-        asked = Request(input.resource or "", tuple(input.items or ()), tuple(input.purposes or ()),
-                        input.justification, _scope(input.scope), input.until)  # fmt: skip
+        share = Share(caller.department, input.resource or "", tuple(input.items or ()),
+                      tuple(input.purposes or ()), _scope(input.scope), input.until)  # fmt: skip
+        asked = Request(share, input.justification)
         return coordination_info(await coordination.request(store, caller, asked), catalog)
     extra = [name for name in ("resource", "items", "purposes", "scope", "until") if getattr(input, name) is not None]
     if extra:

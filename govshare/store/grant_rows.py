@@ -10,6 +10,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare.store.rows import from_row
+from govshare.store.shares import Share
 from govshare.store.tables import grants
 
 EFFECTS = ("allow", "mask", "verify")
@@ -40,18 +41,36 @@ class Grant:
         return self.revoked_at is None and (self.valid_until is None or day <= self.valid_until)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class NewGrant:
-    department: str
-    resource: str
-    items: tuple[str, ...]
-    purposes: tuple[str, ...]
+    """A grant to make: a share, the effect it gives, and where it comes from."""
+
+    share: Share
     effect: str
-    scope: dict[str, Any] | None = None
-    valid_until: datetime.date | None = None
-    origin: str = "authority"
-    origin_id: int | None = None
+    origin: str = "authority"  # authority (a direct grant), application or coordination
+    origin_id: int | None = None  # the application or coordination it answers
     reason: str | None = None
+
+    # Every path (GraphQL, the command line, workflows, tests) names a grant flat.
+    def __init__(
+        self,
+        department: str,
+        resource: str,
+        items: tuple[str, ...],
+        purposes: tuple[str, ...],
+        effect: str,
+        scope: dict[str, Any] | None = None,
+        valid_until: datetime.date | None = None,
+        origin: str = "authority",
+        origin_id: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        set_field = object.__setattr__  # the dataclass is frozen
+        set_field(self, "share", Share(department, resource, items, purposes, scope, valid_until))
+        set_field(self, "effect", effect)
+        set_field(self, "origin", origin)
+        set_field(self, "origin_id", origin_id)
+        set_field(self, "reason", reason)
 
 
 def _grant(row: Row[Any]) -> Grant:
@@ -61,13 +80,8 @@ def _grant(row: Row[Any]) -> Grant:
 async def insert_grant(conn: AsyncConnection, new: NewGrant, *, by: str, now: datetime.datetime) -> int:
     result = await conn.execute(
         grants.insert().values(
-            department=new.department,
-            resource=new.resource,
-            items=list(new.items),
-            purposes=list(new.purposes),
+            **new.share.columns(),
             effect=new.effect,
-            scope=new.scope,
-            valid_until=new.valid_until,
             origin=new.origin,
             origin_id=new.origin_id,
             created_at=now,
@@ -114,3 +128,9 @@ async def list_grants(
 async def unrevoked_grants(conn: AsyncConnection) -> list[Grant]:
     stmt = select(grants).where(grants.c.revoked_at.is_(None)).order_by(grants.c.id)
     return [_grant(row) for row in await conn.execute(stmt)]
+
+
+async def ending_grants(conn: AsyncConnection) -> list[Grant]:
+    """Grants that are revoked or have an end date: those that have ended or will."""
+    stmt = select(grants).where(grants.c.revoked_at.is_not(None) | grants.c.valid_until.is_not(None))
+    return [_grant(row) for row in await conn.execute(stmt.order_by(grants.c.id))]

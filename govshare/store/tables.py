@@ -20,6 +20,23 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _share_columns() -> list[Column[object]]:
+    """Who and what (store.shares.Share without its bounds): in grants, applications and coordinations alike."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("department", String(64), nullable=False),  # the department the items are (to be) shared with
+        Column("resource", String(128), nullable=False),
+        Column("items", JSON, nullable=False),
+        Column("purposes", JSON, nullable=False),
+    ]
+
+
+def _bounds() -> list[Column[object]]:
+    """A share's row scope (the GraphQL filter language as JSON) and its last day."""
+    return [Column("scope", JSON, nullable=True), Column("valid_until", Date, nullable=True)]
+
+
 # Every catalog a gateway has served, so that tools and replays read the catalog in force.
 catalog_versions = Table(
     "catalog_versions",
@@ -56,14 +73,9 @@ policy_lock = Table(
 grants = Table(
     "grants",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("department", String(64), nullable=False),
-    Column("resource", String(128), nullable=False),
-    Column("items", JSON, nullable=False),
-    Column("purposes", JSON, nullable=False),
+    *_share_columns(),
     Column("effect", String(16), nullable=False),
-    Column("scope", JSON, nullable=True),
-    Column("valid_until", Date, nullable=True),
+    *_bounds(),
     # authority (a direct grant), application or coordination, with the id of that record
     Column("origin", String(16), nullable=False),
     Column("origin_id", Integer, nullable=True),
@@ -138,14 +150,9 @@ audit_control = Table(
 applications = Table(
     "applications",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("department", String(64), nullable=False),  # the applicant
-    Column("resource", String(128), nullable=False),
-    Column("items", JSON, nullable=False),
-    Column("purposes", JSON, nullable=False),
+    *_share_columns(),  # department: the applicant
     Column("justification", Text, nullable=False),
-    Column("scope", JSON, nullable=True),
-    Column("valid_until", Date, nullable=True),
+    *_bounds(),
     # submitted | approved | rejected | withdrawn; "overdue" is derived, never stored
     Column("state", String(16), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
@@ -170,14 +177,9 @@ applications = Table(
 coordinations = Table(
     "coordinations",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("department", String(64), nullable=False),  # the requesting department
-    Column("resource", String(128), nullable=False),
-    Column("items", JSON, nullable=False),
-    Column("purposes", JSON, nullable=False),
+    *_share_columns(),  # department: the requesting department
     Column("justification", Text, nullable=False),
-    Column("scope", JSON, nullable=True),
-    Column("valid_until", Date, nullable=True),
+    *_bounds(),
     Column("application_id", Integer, ForeignKey("applications.id"), nullable=True, unique=True),
     Column("state", String(16), nullable=False),  # open | granted | refused
     Column("requested_at", DateTime(timezone=True), nullable=False),

@@ -21,6 +21,7 @@ from govshare.identity import Caller
 from govshare.policies.granting import revoke_grant
 from govshare.policies.live import PolicyStore
 from govshare.store.grant_rows import Grant, get_grant
+from govshare.store.shares import Share
 from govshare.store.tables import applications as table
 from govshare.workflows.deadlines import answer_deadline, cst_day, working_days_taken
 from govshare.workflows.events import APPLICATION, record_event
@@ -42,7 +43,7 @@ from govshare.workflows.records import (
     insert,
     with_grants,
 )
-from govshare.workflows.requests import Request, blank, check_request, refuse
+from govshare.workflows.requests import Request, blank, check_request, refuse, require_own
 from govshare.workflows.steps import advance, advance_with_grant, grant_for
 
 COORDINATION_MUTATION = "coordinationRequest"
@@ -72,25 +73,27 @@ def _sharing_problem(resource: Resource, item: Item) -> str | None:
 async def submit(store: PolicyStore, caller: Caller, request: Request) -> Application:
     """File an application for ``caller``'s department; its deadline runs from now."""
     require_applicant(caller, "applying for items")
+    require_own(caller, request)
     request = request.cleaned()
+    asked = request.share
     now = clock.now()
     catalog = store.catalog
-    problems = check_request(catalog, caller.department, request, cst_day(now), _sharing_problem, store.current)
+    problems = check_request(catalog, request, cst_day(now), _sharing_problem, store.current)
     if problems:
-        resource = catalog.resources.get(request.resource)
+        resource = catalog.resources.get(asked.resource)
         withheld = resource is not None and any(
-            resource.items[i].sharing is Sharing.WITHHELD for i in request.items if i in resource.items
+            resource.items[i].sharing is Sharing.WITHHELD for i in asked.items if i in resource.items
         )
         extensions = {"coordinate": COORDINATION_MUTATION} if withheld else {}
         refuse("The application cannot be submitted", problems, **extensions)
     deadline = answer_deadline(now)
     async with store.engine.begin() as conn:
-        await _refuse_duplicate(conn, caller.department, request)
+        await _refuse_duplicate(conn, asked)
         application_id = await insert(
             conn,
             table,
             {
-                **request.columns(caller.department),
+                **request.columns(),
                 "state": SUBMITTED,
                 "submitted_at": now,
                 "submitted_by": caller.actor,
@@ -104,19 +107,19 @@ async def submit(store: PolicyStore, caller: Caller, request: Request) -> Applic
     return await get(store, caller, application_id)
 
 
-async def _refuse_duplicate(conn: AsyncConnection, department: str, request: Request) -> None:
+async def _refuse_duplicate(conn: AsyncConnection, asked: Share) -> None:
     """One waiting application per department, item and purpose: the provider answers each once."""
     waiting = await fetch(
         conn, Application, table,
-        table.c.department == department, table.c.resource == request.resource, table.c.state == SUBMITTED,
+        table.c.department == asked.department, table.c.resource == asked.resource, table.c.state == SUBMITTED,
     )  # fmt: skip
     for other in waiting:
-        items = sorted(set(other.items) & set(request.items))
-        purposes = sorted(set(other.purposes) & set(request.purposes))
+        items = sorted(set(other.items) & set(asked.items))
+        purposes = sorted(set(other.purposes) & set(asked.purposes))
         if items and purposes:
             refuse(
                 "The application cannot be submitted",
-                [f"application {other.id} for {request.resource}.{{{','.join(items)}}} ({', '.join(purposes)}) "
+                [f"application {other.id} for {asked.resource}.{{{','.join(items)}}} ({', '.join(purposes)}) "
                  f"is still waiting for an answer, due {other.deadline}; withdraw it first to apply again"],
             )  # fmt: skip
 

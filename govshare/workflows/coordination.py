@@ -15,6 +15,7 @@ from govshare import clock
 from govshare.catalog.model import Item, Resource, Sharing
 from govshare.identity import Caller
 from govshare.policies.live import PolicyStore
+from govshare.store.shares import Share
 from govshare.store.tables import applications, coordinations
 from govshare.workflows.deadlines import cst_day
 from govshare.workflows.events import COORDINATION, record_event
@@ -37,7 +38,7 @@ from govshare.workflows.records import (
     insert,
     with_grants,
 )
-from govshare.workflows.requests import Request, blank, check_request, refuse
+from govshare.workflows.requests import Request, blank, check_request, refuse, require_own
 from govshare.workflows.steps import advance, advance_with_grant, grant_for
 
 table = coordinations
@@ -68,9 +69,10 @@ def _sharing_problem(resource: Resource, item: Item) -> str | None:
 async def request(store: PolicyStore, caller: Caller, asked: Request) -> Coordination:
     """Ask the authority directly for withheld items."""
     require_applicant(caller, "requesting coordination")
+    require_own(caller, asked)
     asked = asked.cleaned()
     now = clock.now()
-    problems = check_request(store.catalog, caller.department, asked, cst_day(now), _sharing_problem, store.current)
+    problems = check_request(store.catalog, asked, cst_day(now), _sharing_problem, store.current)
     if problems:
         refuse("Coordination cannot be requested", problems)
     return await _open(store, caller, asked, None, now)
@@ -96,8 +98,9 @@ async def escalate(store: PolicyStore, caller: Caller, application_id: int, just
         problems.append("give a justification: why the refusal should be overturned")
     if problems:
         refuse("Coordination cannot be requested", problems)
-    asked = Request(application.resource, application.items, application.purposes, justification.strip(),
-                    application.scope, application.valid_until)  # fmt: skip
+    share = Share(application.department, application.resource, application.items, application.purposes,
+                  application.scope, application.valid_until)  # fmt: skip
+    asked = Request(share, justification.strip())
     return await _open(store, caller, asked, application_id, clock.now())
 
 
@@ -109,7 +112,7 @@ async def _open(
             conn,
             table,
             {
-                **asked.columns(caller.department),
+                **asked.columns(),
                 "application_id": application_id,
                 "state": OPEN,
                 "requested_at": now,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,39 +9,33 @@ from typing import Any, NoReturn
 
 from govshare.catalog.model import Catalog, Item, Resource
 from govshare.errors import bad_input
-from govshare.filters import coerce_filter
+from govshare.identity import Caller
 from govshare.policies.engine import Policy
-from govshare.policies.granting import scope_problems
+from govshare.policies.granting import share_problems
+from govshare.store.shares import Share
+from govshare.workflows.permissions import forbidden
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What a department asks for: items of one resource, for purposes, with a justification."""
+    """What a department asks for (a share of items), with its justification."""
 
-    resource: str
-    items: tuple[str, ...]
-    purposes: tuple[str, ...]
+    share: Share
     justification: str
-    scope: dict[str, Any] | None = None
-    valid_until: datetime.date | None = None
 
     def cleaned(self) -> Request:
         """The same request without repeated items or purposes, its justification trimmed."""
-        return dataclasses.replace(
-            self, items=unique(self.items), purposes=unique(self.purposes), justification=self.justification.strip()
-        )
+        return Request(self.share.cleaned(), self.justification.strip())
 
-    def columns(self, department: str) -> dict[str, Any]:
+    def columns(self) -> dict[str, Any]:
         """The request as an application and a coordination request store it."""
-        return {
-            "department": department,
-            "resource": self.resource,
-            "items": list(self.items),
-            "purposes": list(self.purposes),
-            "justification": self.justification,
-            "scope": self.scope,
-            "valid_until": self.valid_until,
-        }
+        return {**self.share.columns(), "justification": self.justification}
+
+
+def require_own(caller: Caller, request: Request) -> None:
+    """A department asks for itself only."""
+    if request.share.department != caller.department:
+        raise forbidden(f"{caller.department} may ask for items for itself only, not for {request.share.department}")
 
 
 def refuse(prefix: str, problems: list[str], **extensions: Any) -> NoReturn:
@@ -55,49 +48,15 @@ def blank(text: str | None) -> bool:
 
 def check_request(
     catalog: Catalog,
-    department: str,
     request: Request,
     today: datetime.date,
     item_problem: Callable[[Resource, Item], str | None],
     policy: Policy,
 ) -> list[str]:
-    """Everything wrong with ``request``; ``item_problem`` judges each named item's sharing type.
-
-    A proposed row scope may test only items the department may read in full already (``policy``).
-    """
-    problems: list[str] = []
-    resource = catalog.resources.get(request.resource)
-    if resource is None:
-        problems.append(
-            f"resource '{request.resource}' is not in the catalog; resources: {', '.join(catalog.resources)}"
-        )
-    elif resource.provider == department:
-        problems.append(f"{department} provides {resource.name} and reads all of it already")
-    if not request.items:
-        problems.append("name at least one item")
-    items = resource.items if resource is not None else {}
-    for name in request.items if resource is not None else ():
-        item = items.get(name)
-        if item is None:
-            problems.append(f"{request.resource} has no item '{name}'; items: {', '.join(items)}")
-        elif resource is not None and (problem := item_problem(resource, item)) is not None:
-            problems.append(problem)
-    purposes = catalog.platform.purposes
-    if not request.purposes:
-        problems.append(f"name at least one purpose: {', '.join(purposes)}")
-    problems += [f"purpose '{p}' is not in the catalog; purposes: {', '.join(purposes)}"
-                 for p in request.purposes if p not in purposes]  # fmt: skip
+    """Everything wrong with ``request``: its share (see ``share_problems``) and its justification."""
+    problems = share_problems(catalog, request.share, today, policy, item_problem)
     if blank(request.justification):
         problems.append("give a justification: why the department needs these items")
-    if request.valid_until is not None and request.valid_until < today:
-        problems.append(f"the end date {request.valid_until} is in the past")
-    if request.scope is not None and resource is not None:
-        try:
-            coerce_filter(resource, request.scope)
-        except ValueError as exc:
-            problems.append(f"the row scope is not a valid {resource.name} filter: {exc}")
-        else:
-            problems += scope_problems(policy, resource, department, request.scope, request.purposes, today)
     return problems
 
 
@@ -117,8 +76,3 @@ def parse_id(text: str, what: str) -> int:
     if not 0 < number <= MAX_ID:
         raise bad_input(f"'{text[:40]}' is not {what} id; ids are whole numbers from 1 to {MAX_ID}")
     return number
-
-
-def unique(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The values without repeats, in the order given."""
-    return tuple(dict.fromkeys(values))

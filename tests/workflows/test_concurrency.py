@@ -17,6 +17,7 @@ from govshare.settings import Settings
 from govshare.store import grant_rows as grant_rows
 from govshare.store import tables
 from govshare.store.grant_rows import NewGrant
+from govshare.store.shares import Share
 from govshare.workflows import applications, coordination
 from govshare.workflows.events import APPLICATION
 from govshare.workflows.records import Application, Coordination
@@ -45,7 +46,9 @@ async def _grants(store: PolicyStore) -> list[grant_rows.Grant]:
 
 
 async def test_two_administrators_answering_at_once_make_one_answer(store: PolicyStore) -> None:
-    filed = await applications.submit(store, APPLICANT, Request("Citizen", ("phone",), ("work_reference",), "联系车主"))
+    filed = await applications.submit(
+        store, APPLICANT, Request(Share(APPLICANT.department, "Citizen", ("phone",), ("work_reference",)), "联系车主")
+    )
     results = await asyncio.gather(
         applications.approve(store, ADMIN, filed.id, applications.Approval("allow")),
         applications.approve(store, DEPUTY, filed.id, applications.Approval("mask")),
@@ -64,7 +67,9 @@ async def test_two_administrators_answering_at_once_make_one_answer(store: Polic
 
 
 async def test_two_decisions_at_once_leave_one_final_decision(store: PolicyStore) -> None:
-    asked = await coordination.request(store, APPLICANT, Request("Citizen", ("record",), ("work_reference",), "执法"))
+    asked = await coordination.request(
+        store, APPLICANT, Request(Share(APPLICANT.department, "Citizen", ("record",), ("work_reference",)), "执法")
+    )
     results = await asyncio.gather(
         coordination.decide(store, AUTHORITY_CALLER, asked.id, coordination.Decision(True, "同意", "allow")),
         coordination.decide(store, AUTHORITY_CALLER, asked.id, coordination.Decision(False, "不同意")),
@@ -77,7 +82,9 @@ async def test_two_decisions_at_once_leave_one_final_decision(store: PolicyStore
 
 async def test_an_answer_based_on_a_stale_read_is_refused(store: PolicyStore) -> None:
     """What the guard does when a second answer read the application before the first was stored."""
-    filed = await applications.submit(store, APPLICANT, Request("Citizen", ("phone",), ("work_reference",), "联系车主"))
+    filed = await applications.submit(
+        store, APPLICANT, Request(Share(APPLICANT.department, "Citizen", ("phone",), ("work_reference",)), "联系车主")
+    )
     await applications.approve(store, ADMIN, filed.id, applications.Approval("allow"))
     stale = NewGrant(
         OTHER, "Citizen", ("phone",), ("work_reference",), "mask", origin="application", origin_id=filed.id
