@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import statistics
 import time
-from typing import Any
 
 from bench.join import TWO_LEVELS, _run
 from govshare.gateway.executor import Gateway
-from govshare.policies.engine import Policy
+from govshare.policies.engine import Decision, Policy
 
 
 async def policy_cost(gateway: Gateway, reps: int) -> list[str]:
@@ -16,10 +16,12 @@ async def policy_cost(gateway: Gateway, reps: int) -> list[str]:
     spent: list[float] = []
     original = Policy.decide
 
-    def timed_decide(self: Policy, *args: Any) -> Any:
+    def timed_decide(
+        self: Policy, department: str, resource: str, item: str, purpose: str, today: datetime.date
+    ) -> Decision:
         started = time.perf_counter()
         try:
-            return original(self, *args)
+            return original(self, department, resource, item, purpose, today)
         finally:
             spent[-1] += time.perf_counter() - started
 

@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.failures import failures
 from bench.http_lookup import http_lookup
 from bench.join import scenarios
 from bench.load import have_wrk
@@ -38,7 +39,7 @@ from govshare.schema.build import build_schema
 from govshare.settings import Settings
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ("join", "http", "scale")
+SCENARIOS = ("join", "http", "scale", "failures")
 SMALL_WORLD = 10_000  # the scale target compares 1,000,000 persons with this
 
 
@@ -103,6 +104,9 @@ async def main(args: argparse.Namespace) -> list[str]:
         if not args.scale:
             lines.append(f"\nThe {args.scale_persons:,}-person world was not measured: run with --scale.")
         lines.append("")
+    if "failures" in args.only:
+        lines += [*await failures(reps), ""]
+        print("\n".join(lines[-5:]), flush=True)
     return lines
 
 
@@ -169,7 +173,9 @@ if __name__ == "__main__":
         "--scale", action="store_true", help="compare 10,000 persons with --scale-persons (generated once)"
     )
     parser.add_argument("--scale-persons", type=int, default=1_000_000)
-    parser.add_argument("--only", type=lambda v: set(v.split(",")), default=set(SCENARIOS), help="e.g. join,http,scale")
+    parser.add_argument(
+        "--only", type=lambda v: set(v.split(",")), default=set(SCENARIOS), help="e.g. join,http,scale,failures"
+    )
     parser.add_argument("--quick", action="store_true", help="a small world and 2 short repetitions; writes no results")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="where worlds are generated (kept)")
     args = parser.parse_args()

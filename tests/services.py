@@ -33,6 +33,9 @@ from starlette.types import ASGIApp
 
 T = TypeVar("T")
 
+# Servers are waited on until they are ready or have died; this cap only ends a start that hangs.
+STARTUP_CAP = 300.0
+
 
 @dataclass(frozen=True)
 class Service:
@@ -131,7 +134,8 @@ def serve_app(app: ASGIApp, *, lifespan: Literal["on", "off"] = "off") -> Iterat
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 10
+        # Until uvicorn has bound its socket or given up; the cap only stops a hung start.
+        deadline = time.monotonic() + STARTUP_CAP
         while not server.started and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
         if server.started:

@@ -107,8 +107,8 @@ async def load(urls: dict[str, str], data: WorldData) -> None:
         try:
             async with engine.begin() as conn:
                 for table in tables:
-                    await conn.run_sync(lambda c, t=table: t.drop(c, checkfirst=True))
-                    await conn.run_sync(lambda c, t=table: t.create(c))
+                    await conn.run_sync(table.drop, checkfirst=True)
+                    await conn.run_sync(table.create)
                     if rows[table.name]:
                         await conn.execute(table.insert(), rows[table.name])
         finally:

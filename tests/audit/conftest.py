@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from govshare.app import create_app
 from govshare.auth import issue_token
 from govshare.settings import Settings
-from tests.services import POSTGRES, fresh_database, serve_app
+from tests.services import POSTGRES, fresh_database
 from tests.testville import City
+from tests.worlds import graphql_headers, serve_gateway
 
 
 @dataclass
@@ -27,9 +27,7 @@ class Served:
 
     def post(self, query: str, *, department: str = "transport", purpose: str | None = "work_reference",
              roles: tuple[str, ...] = ("member",), **kwargs: Any) -> httpx.Response:  # fmt: skip
-        headers = {"Authorization": f"Bearer {self.token(department, roles)}"}
-        if purpose:
-            headers["X-Purpose"] = purpose
+        headers = graphql_headers(self.settings, department, "alice", roles, purpose)
         return httpx.post(f"{self.url}/graphql", json={"query": query, **kwargs}, headers=headers, timeout=30)
 
 
@@ -40,7 +38,7 @@ def served_settings(directory: Path, store_url: str = "") -> Settings:
 @pytest.fixture
 def served(city: City, tmp_path: Path) -> Iterator[Served]:
     settings = served_settings(tmp_path)
-    with serve_app(create_app(city.catalog, settings), lifespan="on") as url:
+    with serve_gateway(city.catalog, settings) as url:
         yield Served(url, settings)
 
 

@@ -20,9 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from govshare.app import create_app
 from govshare.audit.keys import canonical_result
-from govshare.auth import issue_token
 from govshare.catalog import load_catalog
 from govshare.demo import generate_world
 from govshare.demo.areas import DISTRICTS
@@ -30,7 +28,7 @@ from govshare.demo.people import _CRIMES, _SENTENCES
 from govshare.demo.places import district_office
 from govshare.demo.pools import AS_OF
 from govshare.settings import Settings
-from tests.services import serve_app
+from tests.worlds import graphql_headers, serve_gateway
 
 RECORD_QUERY = "query Record($id: ID!) { person(idNumber: $id) { criminalRecord } }"
 RECORD_FIELDS = """seq department user query variables operationName resultSha256 resultKeyId
@@ -47,10 +45,8 @@ class Demo:
 
     def post(self, department: str, query: str, variables: dict[str, Any] | None = None,
              roles: tuple[str, ...] = ("member",)) -> dict[str, Any]:  # fmt: skip
-        token = issue_token(self.settings, department, f"{department}-user", list(roles))
-        headers = {"Authorization": f"Bearer {token}"}
-        if roles == ("member",):
-            headers["X-Purpose"] = "work_reference"
+        purpose = "work_reference" if roles == ("member",) else None
+        headers = graphql_headers(self.settings, department, f"{department}-user", roles, purpose)
         response = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, headers=headers,
                               timeout=30)  # fmt: skip
         assert response.status_code in (200, 400), response.text
@@ -81,7 +77,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("demo-platform"), secret="auditor-tests-signing-key-0123456789"
     )
-    with serve_app(create_app(catalog, settings), lifespan="on") as url:
+    with serve_gateway(catalog, settings) as url:
         yield Demo(url, settings, world)
 
 

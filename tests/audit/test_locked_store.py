@@ -13,7 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from govshare.app import create_app
 from govshare.audit.keys import ResultKeys
 from govshare.audit.log import AuditLog, AuditUnavailable, checkpoint_key
 from govshare.audit.read import EVERY_RECORD, AuditFilter, list_records
@@ -22,8 +21,8 @@ from govshare.audit.verify import verify_log
 from govshare.settings import Settings
 from govshare.store.database import migrate, store_engine
 from tests.audit.conftest import Served, served_settings
-from tests.services import serve_app
 from tests.testville import City
+from tests.worlds import serve_gateway
 
 KEY = checkpoint_key("locked-store-tests-key")
 HOLD = 25.0  # longer than the store's own 30 s busy timeout would leave a request waiting
@@ -33,7 +32,7 @@ HOLD = 25.0  # longer than the store's own 30 s busy timeout would leave a reque
 def impatient(city: City, tmp_path: Path) -> Iterator[Served]:
     base = served_settings(tmp_path)
     settings = Settings(data_dir=base.data_dir, secret=base.secret, request_timeout=3.0)
-    with serve_app(create_app(city.catalog, settings), lifespan="on") as url:
+    with serve_gateway(city.catalog, settings) as url:
         yield Served(url, settings)
 
 

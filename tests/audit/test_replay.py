@@ -28,23 +28,31 @@ def test_allowed_then_denied_now_and_the_result_reproduces(served: Served) -> No
     ).json()["data"]["grantAdd"]["id"]  # fmt: skip
     answered = served.post(PHONES).json()
     assert all(n["phone"] for n in answered["data"]["residents"]["nodes"])
-    served.post(f'mutation {{ grantRevoke(id: "{granted}") {{ id }} }}', department="hub", roles=("authority",), purpose=None)
+    served.post(
+        f'mutation {{ grantRevoke(id: "{granted}") {{ id }} }}', department="hub", roles=("authority",), purpose=None
+    )
     assert served.post(PHONES).json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     [recorded] = [r for r in _records(served, department="transport") if r["operationName"] == "Phones"][-1:]
-    replayed = served.post(REPLAY, department="hub", roles=("auditor",), purpose=None, variables={"seq": recorded["seq"]})
+    replayed = served.post(
+        REPLAY, department="hub", roles=("auditor",), purpose=None, variables={"seq": recorded["seq"]}
+    )
     report = replayed.json()["data"]["auditReplay"]
     assert report["changed"] == [{"resource": "Resident", "item": "phone", "then": "allow", "now": "deny"}]
     assert report["resultReproduced"] is True
     assert report["recordedResultSha256"] == report["resultSha256Then"] != report["resultSha256Now"]
     assert report["policyVersionThen"] < report["policyVersionNow"]
-    assert {"resource": "Resident", "item": "phone", "effect": "allow", "basis": f"grant:{granted}"} in report["decisionsThen"]
+    assert {"resource": "Resident", "item": "phone", "effect": "allow", "basis": f"grant:{granted}"} in report[
+        "decisionsThen"
+    ]
     # The replay is an operation of the auditor's, and recorded as such.
     assert _records(served, department="hub")[0]["operationName"] == "R"
 
 
 def test_only_auditors_read_the_log(served: Served) -> None:
-    answer = served.post("{ auditRecords { nodes { seq } } }", department="hub", roles=("authority",), purpose=None).json()
+    answer = served.post(
+        "{ auditRecords { nodes { seq } } }", department="hub", roles=("authority",), purpose=None
+    ).json()
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "auditor" in answer["errors"][0]["message"]
 

@@ -8,11 +8,9 @@ memory peak under twice the idle server's.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,15 +23,13 @@ from typing import Any
 import httpx
 import orjson
 
-from govshare.audit.read import EVERY_RECORD, AuditFilter, all_records
 from govshare.auth import issue_token
 from govshare.catalog import load_catalog
 from govshare.schema.build import build_schema
 from govshare.settings import Settings
-from govshare.store.database import store_engine
 from tests.boundary.fuzz_bodies import Raw, malformed, request, send
 from tests.boundary.fuzz_operations import Operations
-from tests.services import free_port
+from tests.worlds import govshare_serve, read_audit
 
 LEAK = re.compile(r"Traceback|File \"|/work|/tmp|site-packages|SELECT |sqlite|asyncpg|asyncmy|aiosqlite|127\.0\.0\.1")
 ALLOWED_5XX = {"AUDIT_UNAVAILABLE", "SOURCE_UNAVAILABLE"}
@@ -61,42 +57,16 @@ class Server:
         return len(self.audit_queries())
 
     def audit_queries(self) -> list[str | None]:
-        async def read() -> list[str | None]:
-            engine = store_engine(self.settings.effective_store_url)
-            try:
-                return [r.query async for r in all_records(engine, AuditFilter(), EVERY_RECORD)]
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(read())
+        return [record.query for record in read_audit(self.settings)]
 
 
 @contextmanager
 def serve(catalog: Path, data_dir: Path) -> Iterator[Server]:
     """`govshare serve --catalog FILE` as a subprocess, with its own platform database."""
-    port = free_port()
     env = {**os.environ, "GOVSHARE_DATA_DIR": str(data_dir), "GOVSHARE_SECRET": SECRET}
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "govshare.cli", "serve", "--catalog", str(catalog), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((data_dir / "server.log").read_text()) from None
-                time.sleep(0.1)
-        yield Server(url, port, process, Settings(data_dir=data_dir, secret=SECRET), catalog)
-    finally:
-        process.terminate()
-        process.wait(20)
-        log.close()
+    with govshare_serve(catalog, env, data_dir / "server.log") as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        yield Server(server.url, port, server.process, Settings(data_dir=data_dir, secret=SECRET), catalog)
 
 
 @dataclass

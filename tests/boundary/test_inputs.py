@@ -38,7 +38,7 @@ def _claims(**changes: Any) -> dict[str, Any]:
     return {**claims, **changes}
 
 
-WRONG_CLAIMS = {
+WRONG_CLAIMS: dict[str, list[Any]] = {
     "exp": ["tomorrow", True, None, [1], math.inf],
     "iat": ["today", {"t": 1}],
     "sub": [7, "", ["alice"]],

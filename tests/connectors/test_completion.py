@@ -38,7 +38,7 @@ from tests.services import serve_app
 
 READER = "market"  # reads the unconditional items, and penaltyAmount through the grant below
 PURPOSE = "work_reference"
-ITEMS = ("recordId", "creditCode", "entityName", "recordType", "title", "documentNumber", "decidedOn")
+ITEMS: tuple[str, ...] = ("recordId", "creditCode", "entityName", "recordType", "title", "documentNumber", "decidedOn")
 ITEMS += ("validUntil", "authority", "status", "penaltyAmount")
 NODES = "nodes { " + " ".join(ITEMS) + " }"
 

@@ -10,7 +10,6 @@ down, the rest is evaluated over the rows it returns.
 from __future__ import annotations
 
 import operator
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -417,10 +416,10 @@ async def test_source_down_fails_fast(
     port = free_port()
     down = connect(unreachable(target.kind, port, tmp_path), 3.0)
     for attempt in (down.ping(), down.select(Select(TABLE, ("id",), None, (OrderKey("id"),)))):
-        started = time.monotonic()
         with pytest.raises(SourceUnavailable) as info:
             await attempt
-        assert time.monotonic() - started < 1.0
+        # Refused at once, not left to run into the 3 s timeout.
+        assert info.value.reason.startswith("cannot connect"), info.value.reason
         _assert_discreet(info.value, str(port))
 
 
@@ -431,10 +430,9 @@ async def test_silent_source_times_out(
         pytest.skip("SQLite runs in-process: there is no server to fall silent")
     with silent_port() as port:  # accepts connections, never answers
         silent = connect(unreachable(target.kind, port, tmp_path), 0.5)
-        started = time.monotonic()
         with pytest.raises(SourceUnavailable) as info:
             await silent.ping()
-        assert time.monotonic() - started < 1.5
+        assert info.value.reason == "no answer within 0.5 s"
         _assert_discreet(info.value, str(port))
 
 
@@ -442,10 +440,9 @@ async def test_blocked_statement_times_out(target: Target, connect: Callable[[st
     slow = connect(target.url, 0.5)
     await slow.ping()  # connected before the table is locked
     async with hold_lock(target):
-        started = time.monotonic()
         with pytest.raises(SourceUnavailable) as info:
             await slow.select(Select(TABLE, ("id",), None, (OrderKey("id"),)))
-        assert time.monotonic() - started < 1.5
+        assert info.value.reason == "no answer within 0.5 s"
     _assert_discreet(info.value)
     # and the connector recovers once the lock is gone
     rows = await slow.select(Select(TABLE, ("id",), None, (OrderKey("id"),)))

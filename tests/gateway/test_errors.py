@@ -3,7 +3,6 @@ operations never reach a source; a failing source only nulls its own fields."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -87,16 +86,13 @@ async def test_a_down_source_nulls_only_its_own_fields(city: City, tmp_path: Pat
     catalog = parse_catalog(world.catalog_text(urls))
     gateway = await open_client(catalog, tmp_path, statement_timeout=3.0)
     try:
-        started = time.monotonic()
         outcome = await Client(gateway).run(
             '{ resident(residentId: "r00001") { fullName vehicles { plate inspections { year } } }'
             "  inspections(first: 5) { totalCount nodes { year } } }"
         )
-        elapsed = time.monotonic() - started
     finally:
         await close_runtime(gateway.runtime)
     data, errors = outcome.body["data"], outcome.body["errors"]
-    assert elapsed < 3.5
     assert data["resident"]["fullName"]
     vehicles = data["resident"]["vehicles"]
     assert vehicles and all(v["plate"] and v["inspections"] is None for v in vehicles)
@@ -108,3 +104,5 @@ async def test_a_down_source_nulls_only_its_own_fields(city: City, tmp_path: Pat
     for error in errors:
         assert error["extensions"]["source"] == "inspect_db"
         assert "127.0.0.1" not in error["message"] and "postgres" not in error["message"]
+        # Refused at once: no field waits for the 3 s statement timeout.
+        assert "cannot connect" in error["message"] and "no answer" not in error["message"], error

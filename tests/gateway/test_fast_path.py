@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import FragmentDefinitionNode, OperationDefinitionNode
 
 from govshare.gateway.executor import Gateway, GraphQLRequest
 from govshare.identity import Caller
@@ -17,23 +18,41 @@ from govshare.store.grant_rows import NewGrant
 from tests.testville import City
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [
-    ('{ resident(residentId: "r00002") { __typename residentId fullName birthDate income married vehicles { plate } } }', None),
+    (
+        '{ resident(residentId: "r00002") { __typename residentId fullName birthDate income married vehicles { plate } } }',
+        None,
+    ),
     ('{ a: resident(residentId: "r00002") { n: fullName } b: resident(residentId: "nobody") { fullName } }', None),
-    ("{ residents(first: 3, orderBy: [{score: DESC}]) { totalCount nodes { residentId score } edges { cursor node { fullName } } pageInfo { hasNextPage endCursor } } }", None),
+    (
+        "{ residents(first: 3, orderBy: [{score: DESC}]) { totalCount nodes { residentId score } edges { cursor node { fullName } } pageInfo { hasNextPage endCursor } } }",
+        None,
+    ),
     ("{ residents(first: 2) { edges { node { residentId } } } }", None),
     ("{ residents(first: 0) { totalCount nodes { residentId } pageInfo { hasNextPage endCursor } } }", None),
-    ("query Q($d: String, $v: Boolean!) { residents(first: 4, filter: {district: {eq: $d}}) { nodes { ...R vehicles @include(if: $v) { plate owner { fullName } } } } } fragment R on Resident { residentId note }", {"d": "east", "v": True}),
-    ("query Q($d: String, $v: Boolean!) { residents(first: 4, filter: {district: {eq: $d}}) { nodes { ... on Resident { residentId } vehicles @skip(if: $v) { plate } } } }", {"d": "west", "v": True}),
+    (
+        "query Q($d: String, $v: Boolean!) { residents(first: 4, filter: {district: {eq: $d}}) { nodes { ...R vehicles @include(if: $v) { plate owner { fullName } } } } } fragment R on Resident { residentId note }",
+        {"d": "east", "v": True},
+    ),
+    (
+        "query Q($d: String, $v: Boolean!) { residents(first: 4, filter: {district: {eq: $d}}) { nodes { ... on Resident { residentId } vehicles @skip(if: $v) { plate } } } }",
+        {"d": "west", "v": True},
+    ),
     ("{ residentsAggregate(groupBy: [district]) { __typename count groups { key count } } }", None),
     ("{ vehicles(first: 5) { nodes { plate inspections { year passed vehicle { brand } } } } }", None),
     ('{ resident(residentId: "r00001") { fullName phone } }', None),
     ("{ residents(first: 3) { nodes { fullName phone } } }", None),
-    ('{ residents(filter: {phone: {eq: "1"}}) { totalCount } other: residents(first: 1) { nodes { fullName } } }', None),
+    (
+        '{ residents(filter: {phone: {eq: "1"}}) { totalCount } other: residents(first: 1) { nodes { fullName } } }',
+        None,
+    ),
     ("{ residents(first: 2001) { totalCount } }", None),
     ('{ residents(after: "nonsense") { totalCount } }', None),
     ("query Q($n: Int!) { residents(first: $n) { totalCount } }", {"n": "three"}),
     ("query Q($n: Int!) { residents(first: $n) { totalCount } }", None),
-    ('{ residentVerify(residentId: "r00003", claims: {fullName: "nobody"}) { __typename found matched mismatched } }', None),
+    (
+        '{ residentVerify(residentId: "r00003", claims: {fullName: "nobody"}) { __typename found matched mismatched } }',
+        None,
+    ),
     ('{ residentVerify(residentId: "r00003", claims: {phone: "1"}) { found } }', None),
 ]
 
@@ -58,10 +77,16 @@ def _normal(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "errors": errors} if errors else body
 
 
-@pytest.mark.parametrize(("department", "purpose"), [("civil", "work_reference"), ("transport", "work_reference"), ("transport", None)])
+@pytest.mark.parametrize(
+    ("department", "purpose"), [("civil", "work_reference"), ("transport", "work_reference"), ("transport", None)]
+)
 @pytest.mark.parametrize(("query", "variables"), QUERIES)
 async def test_both_paths_answer_alike(
-    gateways: tuple[Gateway, Gateway], query: str, variables: dict[str, Any] | None, department: str, purpose: str | None
+    gateways: tuple[Gateway, Gateway],
+    query: str,
+    variables: dict[str, Any] | None,
+    department: str,
+    purpose: str | None,
 ) -> None:
     fast, general = gateways
     caller = Caller(department, "t", ("member",))
@@ -82,10 +107,13 @@ async def test_the_fast_path_serves_resource_queries_only(gateways: tuple[Gatewa
     document, _errors = fast.prepare("{ residents { totalCount } me { user } }")
     assert document is not None and fast.fast is not None
     operation = document.definitions[0]
-    assert not fast.fast.serves(operation, {})  # type: ignore[arg-type]
+    assert isinstance(operation, OperationDefinitionNode)
+    assert not fast.fast.serves(operation, {})
     document, _errors = fast.prepare("query { ...F } fragment F on Query { residents { totalCount } }")
     assert document is not None
-    assert fast.fast.serves(document.definitions[0], {"F": document.definitions[1]})  # type: ignore[arg-type]
+    operation, fragment = document.definitions
+    assert isinstance(operation, OperationDefinitionNode) and isinstance(fragment, FragmentDefinitionNode)
+    assert fast.fast.serves(operation, {"F": fragment})
 
 
 def test_a_null_in_a_non_null_place_is_reported_once_and_nulls_its_parent() -> None:
@@ -101,4 +129,6 @@ def test_a_null_in_a_non_null_place_is_reported_once_and_nulls_its_parent() -> N
     errors: list[Any] = []
     shaped = _Shaping(Selection({}, None), errors).complete({"inner": {"name": None}}, outer, nodes, (None, "outer"))  # type: ignore[arg-type]
     assert shaped is None
-    assert [(e.message, e.path) for e in errors] == [("Cannot return null for non-nullable field name.", ["outer", "inner", "name"])]
+    assert [(e.message, e.path) for e in errors] == [
+        ("Cannot return null for non-nullable field name.", ["outer", "inner", "name"])
+    ]

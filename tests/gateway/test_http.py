@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,8 +17,9 @@ from govshare.auth import issue_token
 from govshare.catalog import parse_catalog
 from govshare.settings import Settings
 from tests import world
-from tests.services import free_port, serve_app
+from tests.services import serve_app
 from tests.testville import City
+from tests.worlds import govshare_command, govshare_serve, graphql_headers, serve_gateway
 
 QUERY = '{ resident(residentId: "r00003") { fullName vehicles { plate owner { residentId } } } }'
 
@@ -31,13 +31,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def base_url(city: City, settings: Settings) -> Iterator[str]:
-    with serve_app(create_app(city.catalog, settings), lifespan="on") as url:
+    with serve_gateway(city.catalog, settings) as url:
         yield url
 
 
 def _headers(settings: Settings, department: str = "transport", **extra: str) -> dict[str, str]:
-    token = issue_token(settings, department, "alice", ["member"])
-    return {"Authorization": f"Bearer {token}", "X-Purpose": "work_reference", **extra}
+    return {**graphql_headers(settings, department, "alice", purpose="work_reference"), **extra}
 
 
 def test_post_and_get_answer_the_same(base_url: str, settings: Settings) -> None:
@@ -146,9 +145,7 @@ def test_readiness_names_the_source_that_is_down(city: City, settings: Settings)
 
 
 def _govshare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govshare.cli", *args], env=env, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run(govshare_command(*args), env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_govshare_serve_serves_a_catalog_written_elsewhere(city: City, tmp_path: Path) -> None:
@@ -158,41 +155,12 @@ def test_govshare_serve_serves_a_catalog_written_elsewhere(city: City, tmp_path:
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     assert token.count(".") == 2 and "\n" not in token
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "govshare.cli",
-            "serve",
-            "--catalog",
-            str(city.directory / "catalog.yaml"),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+    with govshare_serve(city.directory / "catalog.yaml", env, tmp_path / "server.log") as server:
         response = httpx.post(
-            f"http://127.0.0.1:{port}/graphql",
+            f"{server.url}/graphql",
             json={"query": QUERY},
             headers={"Authorization": f"Bearer {token}", "X-Purpose": "work_reference"},
         )
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["resident"]["vehicles"]
 

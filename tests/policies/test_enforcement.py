@@ -27,12 +27,14 @@ async def guarded(city: City, tmp_path: Path) -> AsyncIterator[Client]:
         await close_runtime(gateway.runtime)
 
 
-async def _grant(client: Client, effect: str, scope: dict[str, Any] | None = None, purpose: str = "work_reference") -> None:
+async def _grant(
+    client: Client, effect: str, scope: dict[str, Any] | None = None, purpose: str = "work_reference"
+) -> None:
     new = NewGrant("transport", "Resident", ("phone",), (purpose,), effect, scope=scope)
     await add_grant(client.gateway.runtime.policies, new, AUTHORITY)
 
 
-PHONES = '{ residents(first: 5) { nodes { residentId fullName phone } } }'
+PHONES = "{ residents(first: 5) { nodes { residentId fullName phone } } }"
 
 
 async def test_an_ungranted_item_is_forbidden_per_row_and_never_selected(

@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from govshare import clock
-from govshare.app import create_app
 from govshare.errors import GovshareError
 from govshare.policies.engine import Policy
 from govshare.policies.granting import check_grant
@@ -48,7 +47,7 @@ from tests.policies.world import (
     read_query,
     wait_for,
 )
-from tests.services import serve_app
+from tests.worlds import serve_gateway
 
 GRANTS = "query($department: String) { grants(department: $department) { id department resource effect active } }"
 
@@ -66,7 +65,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def api(world: World, settings: Settings) -> Iterator[Api]:
-    with serve_app(create_app(world.catalog, settings), lifespan="on") as url, httpx.Client(timeout=30) as http:
+    with serve_gateway(world.catalog, settings) as url, httpx.Client(timeout=30) as http:
         yield Api(http, url, settings)
 
 

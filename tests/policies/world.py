@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from govshare.auth import issue_token
 from govshare.catalog import Catalog, parse_catalog
 from govshare.settings import Settings
-from tests.services import free_port, run_async
+from tests.services import run_async
+from tests.worlds import govshare_command, graphql_headers, start_serve, stop_serve, wait_until_ready
 
 AUTHORITY = "hub"
 PROVIDER = "civil"  # provides Citizen
@@ -208,7 +208,7 @@ class Api:
         roles: tuple[str, ...] = ("member",),
         purpose: str = "work_reference",
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.token(department, *roles)}", "X-Purpose": purpose}
+        headers = graphql_headers(self.settings, department, f"{department}-user", roles, purpose)
         response = self.http.post(self.url, json={"query": query, "variables": variables}, headers=headers)
         body: dict[str, Any] = response.json()
         return body
@@ -237,54 +237,26 @@ def command_env(data_dir: Path, **settings: str) -> dict[str, str]:
 
 def govshare(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the command line; ``cwd`` is a directory without a stray govshare.env."""
-    return subprocess.run(
-        [sys.executable, "-m", "govshare.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run(govshare_command(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 @contextlib.contextmanager
 def serving(catalog_path: Path, env: dict[str, str], cwd: Path, count: int = 1) -> Iterator[list[str]]:
-    """``count`` `govshare serve` processes, started together, until each answers /healthz; yields their URLs."""
-    command = [sys.executable, "-m", "govshare.cli", "serve", "--catalog", str(catalog_path), "--port"]
-    ports = [free_port() for _ in range(count)]
-    servers = [
-        subprocess.Popen(
-            [*command, str(port)], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    started = False
+    """``count`` `govshare serve` processes, started together, until each is ready; yields their URLs."""
+    servers = [start_serve(catalog_path, env, cwd / f"serve-{n}.log", cwd=cwd) for n in range(count)]
     try:
-        started = all(_healthy(url, server) for url, server in zip(urls, servers, strict=True))
-        if started:
-            yield urls
-    finally:
         for server in servers:
-            if server.poll() is None:
-                server.terminate()
-        errors = [server.communicate(timeout=15)[1] for server in servers]
-    if not started:
-        raise RuntimeError("govshare serve did not answer /healthz: " + " | ".join(e[-1000:] for e in errors))
+            wait_until_ready(server)
+        yield [server.url for server in servers]
+    finally:
+        logs = [stop_serve(server) for server in servers]
     # A clean run and shutdown log nothing (the servers log warnings and errors only).
-    assert not any("Traceback" in e for e in errors), errors
+    assert not any("Traceback" in log for log in logs), logs
 
 
-def _healthy(url: str, server: subprocess.Popen[str], within: float = 30) -> bool:
-    deadline = time.monotonic() + within
-    while server.poll() is None and time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.TransportError:
-            time.sleep(0.05)
-    return False
-
-
-def wait_for(read: Callable[[], object], expected: object, within: float = 3.0) -> float:
-    """Poll ``read`` every 50 ms until it gives ``expected``; returns the seconds that took."""
+def wait_for(read: Callable[[], object], expected: object, within: float = 30.0) -> None:
+    """Poll ``read`` every 50 ms until it gives ``expected``; fails, saying what it saw, after ``within`` s."""
     start = time.monotonic()
     while (seen := read()) != expected:
         assert time.monotonic() - start < within, f"still {seen!r} after {within} s, expected {expected!r}"
         time.sleep(0.05)
-    return time.monotonic() - start

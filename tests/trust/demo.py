@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare import clock
-from govshare.app import create_app
 from govshare.catalog import Catalog, load_catalog
 from govshare.catalog.model import ItemType
 from govshare.connectors.reference_api import make_source_app
@@ -31,9 +30,10 @@ from govshare.settings import Settings
 from govshare.store import grant_rows as grant_rows
 from govshare.store.database import store_engine
 from govshare.store.grant_rows import NewGrant
-from govshare.store.tables import audit_records, grants
+from govshare.store.tables import grants
 from tests.policies.world import Api
 from tests.services import run_async, serve_app
+from tests.worlds import read_audit, serve_gateway
 
 PERSONS = 1000
 GRANT_ADD = "mutation($input: GrantInput!) { grantAdd(input: $input) { id effect } }"
@@ -103,15 +103,7 @@ class Demo(Api):
         return result
 
     def audit_count(self) -> int:
-        async def count() -> int:
-            engine = store_engine(self.settings.effective_store_url)
-            try:
-                async with engine.connect() as conn:
-                    return int((await conn.execute(select(func.count()).select_from(audit_records))).scalar_one())
-            finally:
-                await engine.dispose()
-
-        return run_async(count)
+        return len(read_audit(self.settings))
 
     @functools.cached_property
     def rows(self) -> dict[str, dict[Any, Row]]:
@@ -137,8 +129,7 @@ def serve_demo(world: Path, platform: Path, **settings: Any) -> Iterator[Demo]:
     )
     with serve_app(make_source_app(*credit_source(world))) as credit_url:
         catalog = load_catalog(world / "catalog.yaml", env={"CREDIT_API_URL": credit_url})
-        app = create_app(catalog, config)
-        with serve_app(app, lifespan="on") as url, httpx.Client(timeout=60) as http:
+        with serve_gateway(catalog, config) as url, httpx.Client(timeout=60) as http:
             yield Demo(http, url, config, catalog, world)
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govshare.app import create_app
 from govshare.settings import Settings
 from tests.policies.world import SECRET, Api, World, make_world
-from tests.services import serve_app
 from tests.workflows.desk import Desk
+from tests.worlds import serve_gateway
 
 START = "2026-03-02T10:00:00+08:00"
 
@@ -45,7 +44,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @contextlib.contextmanager
 def serving(world: World, settings: Settings) -> Iterator[Desk]:
-    with serve_app(create_app(world.catalog, settings), lifespan="on") as url, httpx.Client(timeout=30) as http:
+    with serve_gateway(world.catalog, settings) as url, httpx.Client(timeout=30) as http:
         yield Desk(Api(http, url, settings))
 
 
