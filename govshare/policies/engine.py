@@ -78,10 +78,9 @@ class GrantEnd:
 
     def ended_by(self, today: datetime.date) -> datetime.date | None:
         """The day the grant ended, if it has ended by ``today`` (a grant holds through ``valid_until``)."""
-        ends = [d for d in (self.revoked_on,) if d is not None and d <= today]
-        if self.valid_until is not None and self.valid_until < today:
-            ends.append(self.valid_until)
-        return min(ends, default=None)
+        revoked = self.revoked_on if self.revoked_on is not None and self.revoked_on <= today else None
+        expired = self.valid_until if self.valid_until is not None and self.valid_until < today else None
+        return min((d for d in (revoked, expired) if d is not None), default=None)
 
 
 @dataclass(slots=True)

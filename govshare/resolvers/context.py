@@ -110,11 +110,13 @@ class RequestContext:
         return found
 
     async def select(self, resource: Resource, request: Select) -> list[tuple[Any, ...]]:
-        connector = self._connector(resource)
-        if connector.capabilities.decline(request):
+        if self._connector(resource).capabilities.decline(request):
             fetched, rows = await self._complete(resource, request)
             return completion.selected(request, fetched, rows)
-        rows = await self._run(resource, connector.select(request))
+        return await self._fetch(resource, request)
+
+    async def _fetch(self, resource: Resource, request: Select) -> list[tuple[Any, ...]]:
+        rows = await self._run(resource, self._connector(resource).select(request))
         self.stats[resource.source].rows += len(rows)
         return rows
 
@@ -140,7 +142,7 @@ class RequestContext:
         capabilities = self._connector(resource).capabilities
         bound = self.runtime.settings.max_evaluated_rows
         fetch = completion.source_request(capabilities, request, bound)
-        rows = await self.select(resource, fetch)
+        rows = await self._fetch(resource, fetch)  # what the source accepts, by construction
         if len(rows) > bound:
             reason = capabilities.decline(request)
             raise GovshareError(
