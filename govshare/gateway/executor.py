@@ -1,7 +1,10 @@
-"""Runs one GraphQL operation: parse and validate (cached), limits, execute, errors.
+"""Runs one GraphQL operation: parse, validate and compile (cached), limits, execute, errors.
 
-Execution goes straight to graphql-core on the schema Strawberry declared;
-the resolvers fetch whole levels, so nothing here runs per row.
+A document is parsed, limit-checked and validated once; each of its
+operations is compiled once per set of values of the variables its
+directives read (``gateway.compile``), and every request runs a compiled
+plan through the one engine (``gateway.engine``). The resolvers fetch whole
+levels, so nothing here runs per row but the shaping walk.
 """
 
 from __future__ import annotations
@@ -23,17 +26,18 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    execute,
     parse,
     validate,
 )
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation.validate import ValidationAbortedError
 
 from govshare.audit.read import Visibility
 from govshare.audit.report import ReplayReport
 from govshare.errors import BAD_USER_INPUT, INTERNAL, QUERY_TOO_COMPLEX, GovshareError
-from govshare.gateway.fast import FastExecutor
-from govshare.gateway.limits import check_limits, fragments_of, only_introspection
+from govshare.gateway.compile import Compiler, OperationPlan, directive_variables
+from govshare.gateway.engine import Run
+from govshare.gateway.limits import check_limits, only_introspection
 from govshare.identity import Caller
 from govshare.policies.engine import Policy
 from govshare.resolvers.context import RequestContext
@@ -71,20 +75,44 @@ class Outcome:
         return "partial" if data and any(v is not None for v in data.values()) else "failed"
 
 
+@dataclass(slots=True, eq=False)
+class Prepared:
+    """A parsed and validated document, with its compiled operations."""
+
+    document: DocumentNode
+    compiler: Compiler
+    directive_variables: tuple[str, ...]  # the variables whose values change which fields are collected
+    plans: dict[tuple[Any, ...], OperationPlan] = field(default_factory=dict)
+
+    def plan(self, operation: OperationDefinitionNode, variables: VariableValues) -> OperationPlan:
+        shaping = tuple(repr(variables.coerced.get(name)) for name in self.directive_variables)
+        key = (id(operation), shaping)
+        found = self.plans.get(key)
+        if found is None:
+            if len(self.plans) >= MAX_PLANS_PER_DOCUMENT:
+                self.plans.clear()
+            found = self.plans[key] = self.compiler.operation(operation, variables)
+        return found
+
+
+MAX_PLANS_PER_DOCUMENT = 64
+Verdict = tuple[Prepared | None, list[GraphQLError]]
+
+
 class _Cache:
     """A small LRU of prepared documents, keyed by query text."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[DocumentNode | None, list[GraphQLError]]] = OrderedDict()
+        self.entries: OrderedDict[str, Verdict] = OrderedDict()
 
-    def get(self, key: str) -> tuple[DocumentNode | None, list[GraphQLError]] | None:
+    def get(self, key: str) -> Verdict | None:
         found = self.entries.get(key)
         if found is not None:
             self.entries.move_to_end(key)
         return found
 
-    def put(self, key: str, value: tuple[DocumentNode | None, list[GraphQLError]]) -> None:
+    def put(self, key: str, value: Verdict) -> None:
         self.entries[key] = value
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
@@ -110,7 +138,6 @@ class Gateway:
         schema: ExecutableSchema,
         cache_size: int = 512,
         *,
-        fast: bool = True,
         replay: Replay | None = None,
     ) -> None:
         self.runtime = runtime
@@ -118,10 +145,8 @@ class Gateway:
         self._documents = _Cache(cache_size)
         # The auditors' replay runs through this gateway; handed in by whoever serves it (gateway.replay).
         self.replay = replay
-        # Resource-only queries are shaped directly (gateway.fast); fast=False keeps graphql-core for all.
-        self.fast = FastExecutor(schema.graphql, set(schema.row_roots)) if fast else None
 
-    def prepare(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    def prepare(self, query: str) -> Verdict:
         """Parse, limit-check and validate ``query``; the verdict is the same for every caller."""
         cached = self._documents.get(query)
         if cached is not None:
@@ -134,13 +159,14 @@ class Gateway:
             exc.extensions = {"code": QUERY_TOO_COMPLEX if too_many else BAD_USER_INPUT}
             if too_many:
                 exc.message = f"The document has more than {settings.max_tokens} tokens"
-            prepared: tuple[DocumentNode | None, list[GraphQLError]] = (None, [exc])
+            prepared: Verdict = (None, [exc])
         else:
             errors = check_limits(document, settings) or [
                 _too_costly() if isinstance(e, ValidationAbortedError) else e
                 for e in validate(self.schema.graphql, document)
             ]
-            prepared = (None, errors) if errors else (document, [])
+            compiled = Prepared(document, Compiler(self.schema.graphql, document), directive_variables(document))
+            prepared = (None, errors) if errors else (compiled, [])
         self._documents.put(query, prepared)
         return prepared
 
@@ -157,10 +183,10 @@ class Gateway:
     ) -> Outcome:
         """Execute one operation; ``policy`` and ``today`` replace the present ones for a replay,
         which makes its verification checks unmetered (``metered=False``)."""
-        document, errors = self.prepare(request.query)
-        if document is None:
+        prepared, errors = self.prepare(request.query)
+        if prepared is None:
             return self._outcome(ExecutionResult(None, errors), None)
-        operation = _operation(document, request.operation_name)
+        operation = _operation(prepared.document, request.operation_name)
         kind = operation.operation if operation is not None else OperationType.QUERY
         if kind is OperationType.SUBSCRIPTION or (kind is OperationType.MUTATION and not allow_mutations):
             how = "are not served" if kind is OperationType.SUBSCRIPTION else "need POST"
@@ -171,28 +197,40 @@ class Gateway:
             self.runtime, caller, purpose, policy=policy, today=today, replay=replay, metered=metered
         )
         timeout = self.runtime.settings.request_timeout
-        fragments = fragments_of(document.definitions)
         try:
-            if self.fast is not None and operation is not None and self.fast.serves(operation, fragments):
-                result = await asyncio.wait_for(
-                    self.fast.execute(context, fragments, operation, request.variables), timeout
-                )
-            else:
-                executed = execute(
-                    self.schema.graphql,
-                    document,
-                    context_value=context,
-                    variable_values=request.variables,
-                    operation_name=request.operation_name,
-                )
-                result = (
-                    executed if isinstance(executed, ExecutionResult) else await asyncio.wait_for(executed, timeout)
-                )
+            result = await asyncio.wait_for(self._execute(prepared, operation, request, context), timeout)
         except TimeoutError:
             error = GraphQLError(f"The request took longer than {timeout:g} s", extensions={"code": TIMEOUT})
             result = ExecutionResult(None, [error])
         name = operation.name.value if operation is not None and operation.name else request.operation_name
         return self._outcome(result, context, kind.value, name)
+
+    async def _execute(
+        self,
+        prepared: Prepared,
+        operation: OperationDefinitionNode | None,
+        request: GraphQLRequest,
+        context: RequestContext,
+    ) -> ExecutionResult:
+        if operation is None or (request.operation_name is None and _operation_count(prepared.document) > 1):
+            name = request.operation_name
+            message = (
+                f"Unknown operation named '{name}'."
+                if name
+                else "Must provide operation name if query contains multiple operations."
+                if operation is not None
+                else "Must provide an operation."
+            )
+            return ExecutionResult(None, [GraphQLError(message)])
+        schema = self.schema.graphql
+        variables = get_variable_values(
+            schema, operation.variable_definitions or (), request.variables or {}, max_errors=MAX_VARIABLE_ERRORS
+        )
+        if isinstance(variables, list):
+            return ExecutionResult(None, variables)
+        plan = prepared.plan(operation, variables)
+        fragments = prepared.compiler.fragment_nodes
+        return await Run(schema, fragments, variables, context).execute(plan)
 
     def _outcome(
         self, result: ExecutionResult, context: RequestContext | None, kind: str = "query", name: str | None = None
@@ -204,6 +242,9 @@ class Gateway:
         if errors:
             body["errors"] = errors
         return Outcome(body, context, [e["extensions"]["code"] for e in errors], kind, name)
+
+
+MAX_VARIABLE_ERRORS = 50  # as graphql-core: a huge bad input is not answered error by error
 
 
 def _too_costly() -> GraphQLError:
@@ -226,6 +267,10 @@ def _parse(query: str, settings: Settings) -> DocumentNode:
         if not only_introspection(document):
             raise exc from None
         return document
+
+
+def _operation_count(document: DocumentNode) -> int:
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from govshare.catalog.model import Catalog, Resource
 from govshare.errors import FieldError
+from govshare.gateway.compile import PLAIN_READ
 from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
@@ -69,6 +70,9 @@ def read_row_field(source: dict[str, Any], info: Any) -> Any:
     if type(value) is FieldError:
         raise value.error()
     return value
+
+
+setattr(read_row_field, PLAIN_READ, True)  # the engine reads these fields itself, without resolve info
 
 
 def _stub(params: list[inspect.Parameter], returns: Any) -> Callable[..., Any]:

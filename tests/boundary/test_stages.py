@@ -10,16 +10,14 @@ import pytest
 
 from govshare.audit.log import AuditLog
 from govshare.auth import TokenCache
-from govshare.catalog.model import Resource
-from govshare.gateway import executor, fast, http
+from govshare.gateway import engine, executor, http
 from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from tests.audit.conftest import Served
 from tests.boundary.conftest import LEAKS, audit_records
 
-# Resource fields alone are shaped directly; with __typename at the root, graphql-core runs them.
 RESOURCES = '{ resident(residentId: "r00001") { fullName } vehicles(first: 1) { nodes { plate } } }'
-ON_GRAPHQL_CORE = RESOURCES.replace("{ resident", "{ __typename resident", 1)
+WITH_TYPENAME = RESOURCES.replace("{ resident", "{ __typename resident", 1)
 PLATFORM = "{ me { user } catalog { version } }"
 MESSAGE = 'Traceback: File "/work/x.py", SELECT * FROM t at sqlite:///tmp/p.db via 127.0.0.1'
 
@@ -36,7 +34,6 @@ async def _aboom(*args: Any, **kwargs: Any) -> NoReturn:
 WHOLE_REQUEST: dict[str, tuple[Any, str]] = {
     "auth": (TokenCache, "verify"),
     "parse": (executor, "parse"),
-    "shape": (fast._Shaping, "complete"),
     "serialise": (http, "serialise"),
 }
 
@@ -51,7 +48,7 @@ def _internal(response_body: dict[str, Any], caplog: pytest.LogCaptureFixture) -
 
 @pytest.mark.parametrize(
     ("stage", "query"),
-    [(s, q) for s in WHOLE_REQUEST for q in (RESOURCES, PLATFORM) if (s, q) != ("shape", PLATFORM)],
+    [(s, q) for s in WHOLE_REQUEST for q in (RESOURCES, PLATFORM)],
 )
 def test_a_failure_outside_any_field_is_a_recorded_http_500(
     served: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, stage: str, query: str
@@ -77,10 +74,14 @@ def test_a_failure_outside_any_field_is_a_recorded_http_500(
 
 
 def _fails_for_residents(original: Any) -> Any:
-    def replacement(first: Any, resource: Resource, *args: Any) -> Any:
-        if resource.name == "Resident":
+    def replacement(first: Any, second: Any, *args: Any) -> Any:
+        # A resource (plan, fetch) or an object plan (shape) of residents.
+        if (
+            getattr(second, "name", None) == "Resident"
+            or getattr(getattr(second, "type", None), "name", None) == "Resident"
+        ):
             _boom()
-        return original(first, resource, *args)
+        return original(first, second, *args)
 
     return replacement
 
@@ -88,10 +89,11 @@ def _fails_for_residents(original: Any) -> Any:
 FIELD: dict[str, tuple[Any, str]] = {
     "plan": (roots, "plan_level"),
     "fetch": (RequestContext, "select"),
+    "shape": (engine.Run, "_rows"),
 }
 
 
-@pytest.mark.parametrize("query", [RESOURCES, ON_GRAPHQL_CORE], ids=["direct", "graphql-core"])
+@pytest.mark.parametrize("query", [RESOURCES, WITH_TYPENAME], ids=["resources", "with-typename"])
 @pytest.mark.parametrize("stage", list(FIELD))
 def test_a_failure_inside_a_field_nulls_that_field_only_and_is_recorded(
     served: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, stage: str, query: str
