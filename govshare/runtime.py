@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from dataclasses import dataclass, field
 
 from govshare.audit.log import AuditLog
@@ -29,6 +30,8 @@ class Runtime:
     policies: PolicyStore
     audit: AuditLog
     tables: dict[str, TableRef] = field(default_factory=dict)
+    # Plans the resolvers derived from compiled field nodes under one policy version (resolvers.plans).
+    plans: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for resource in self.catalog.resources.values():

@@ -29,10 +29,13 @@ class Access:
     purpose: str
     today: datetime.date
     decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
+    used: set[tuple[str, str]] | None = None  # while a plan is built: the decisions it rests on
     _scopes: dict[int, Filter | None] = field(default_factory=dict)
 
     def decision(self, resource: Resource, item: str) -> Decision:
         key = (resource.name, item)
+        if self.used is not None:
+            self.used.add(key)
         found = self.decisions.get(key)
         if found is None:
             found = self.decisions[key] = self.policy.decide(

@@ -40,13 +40,23 @@ class Level:
     denied: dict[str, FieldError] = field(default_factory=dict)  # item or relation → its error
     masks: dict[str, Mask] = field(default_factory=dict)
     scope: Filter | None = None
+    # Computed once the caller's access is applied: the level is not changed afterwards.
+    _columns: tuple[str, ...] | None = None
+    _signature: tuple[Any, ...] | None = None
 
     def columns(self) -> tuple[str, ...]:
         """Items to fetch, in catalog order (stable statements for caches and tests)."""
-        return tuple(name for name in self.resource.items if name in self.items)
+        if self._columns is None:
+            self._columns = tuple(name for name in self.resource.items if name in self.items)
+        return self._columns
 
     def signature(self) -> tuple[Any, ...]:
         """Equal for levels that fetch and attach exactly the same things."""
+        if self._signature is None:
+            self._signature = self._sign()
+        return self._signature
+
+    def _sign(self) -> tuple[Any, ...]:
         return (
             self.resource.name,
             self.columns(),

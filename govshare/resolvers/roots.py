@@ -22,7 +22,8 @@ from govshare.policies.quota import count_check, too_many_checks
 from govshare.resolvers import cursor
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.fetch import as_dicts, columns_of, fill, keyed_loader, rows_by
-from govshare.resolvers.plan import Level, Selection, plan_connection, plan_level
+from govshare.resolvers.plan import ConnectionPlan, Level, Selection, plan_connection, plan_level
+from govshare.resolvers.plans import planned
 
 if TYPE_CHECKING:
     Info = GraphQLResolveInfo[RequestContext]
@@ -62,9 +63,13 @@ def _arguments(
 def lookup(resource: Resource) -> Resolver:
     async def resolve(_root: Any, info: Info, **args: Any) -> dict[str, Any] | None:
         ctx: RequestContext = info.context
-        access = ctx.access()
-        level = plan_level(ctx.catalog, resource, info.field_nodes, _selection(info))
-        access.apply(level)
+
+        def build() -> Level:
+            level = plan_level(ctx.catalog, resource, info.field_nodes, _selection(info))
+            ctx.access().apply(level)
+            return level
+
+        level = planned(ctx, info.field_nodes, build)
         rows = await keyed_loader(ctx, level, resource.key).load(args[resource.key])
         if not rows:
             return None
@@ -84,17 +89,22 @@ def connection(resource: Resource) -> Resolver:
         after: str | None = None,
     ) -> dict[str, Any]:
         ctx: RequestContext = info.context
-        access = ctx.access()
+        ctx.access()  # a purpose first (R7), before anything else is judged
         cap = ctx.runtime.settings.page_cap
         first = DEFAULT_PAGE if first is None else first
         if not 0 <= first <= cap:
             raise bad_input(f"first must be between 0 and {cap}, got {first}", resource=resource.name)
-        plan = plan_connection(ctx.catalog, resource, info.field_nodes, _selection(info))
         order = to_order(resource, orderBy)
         start = cursor.decode(resource, order, after) if after else None
-        if plan.cursors:
-            plan.level.items.update(o.lstrip("-") for o in order)
-        access.apply(plan.level)
+
+        def build() -> ConnectionPlan:
+            plan = plan_connection(ctx.catalog, resource, info.field_nodes, _selection(info))
+            if plan.cursors:
+                plan.level.items.update(o.lstrip("-") for o in order)
+            ctx.access().apply(plan.level)
+            return plan
+
+        plan = planned(ctx, info.field_nodes, build, tuple(order))
         names = plan.level.columns()
         table = ctx.runtime.tables[resource.name]
         try:
