@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.sql import ColumnElement, TableClause
+from sqlalchemy.sql import ColumnElement, FromClause, Subquery, TableClause
 from sqlalchemy.sql import Select as SqlSelect
 from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.types import TypeEngine
@@ -49,6 +49,8 @@ _ASYNC_DRIVERS = {
 _NULLS_LOW = frozenset({"sqlite", "mysql", "mariadb", "mssql"})
 # Dialects that sort NULLs highest but accept NULLS FIRST / NULLS LAST.
 _NULLS_SYNTAX = frozenset({"postgresql", "oracle", "trino"})
+# The rank column of a per-group limit (in a subquery, next to the columns it returns).
+_RANK = "govshare_rank_"
 _COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "lt": operator.lt,
     "lte": operator.le,
@@ -68,7 +70,9 @@ def async_url(url: str) -> URL:
 
 
 class SqlConnector(Connector):
-    capabilities = Capabilities(filter_ops=ALL_OPS, boolean_filters=True, order_by=True, count=True, aggregate=True)
+    capabilities = Capabilities(
+        filter_ops=ALL_OPS, boolean_filters=True, order_by=True, count=True, aggregate=True, limit_per=True
+    )
 
     def __init__(
         self,
@@ -96,22 +100,37 @@ class SqlConnector(Connector):
 
     async def select(self, request: Select) -> list[tuple[Any, ...]]:
         t = self._table(request.table)
-        cols = [self._col(t, request.table, c) for c in request.columns]
-        stmt: SqlSelect[Any] = sa.select(*cols) if cols else sa.select(sa.literal_column("1"))
-        stmt = stmt.select_from(t)
         where = [self._where(t, request.table, request.where)] if request.where is not None else []
         if request.after is not None:
             if len(request.after) != len(request.order):
                 raise ValueError("'after' needs one value per order column")
             where.append(self._after(t, request.table, request.order, request.after))
+        source: FromClause = t
+        if request.per is not None and request.limit is not None:
+            source = self._ranked(t, request, where)
+            where = [source.c[_RANK] <= request.limit]
+        cols = [self._col(source, request.table, c) for c in request.columns]
+        stmt: SqlSelect[Any] = sa.select(*cols) if cols else sa.select(sa.literal_column("1"))
+        stmt = stmt.select_from(source)
         if where:
             stmt = stmt.where(*where)
         for key in request.order:
-            stmt = stmt.order_by(*self._sort(t, request.table, key))
-        if request.limit is not None:
+            stmt = stmt.order_by(*self._sort(source, request.table, key))
+        if request.limit is not None and source is t:
             stmt = stmt.limit(request.limit)
         rows = await self._fetch(stmt)
         return rows if cols else [() for _ in rows]
+
+    def _ranked(self, t: TableClause, request: Select, where: list[ColumnElement[bool]]) -> Subquery:
+        """The matching rows with their rank in ``order`` within their group of ``per`` values
+        (a window function: SQLite >= 3.25, PostgreSQL, MariaDB >= 10.2, MySQL >= 8)."""
+        assert request.per is not None
+        ref = request.table
+        terms = [term for key in request.order for term in self._sort(t, ref, key)]
+        rank = sa.func.row_number().over(partition_by=self._col(t, ref, request.per), order_by=terms)
+        needed = dict.fromkeys([*request.columns, *(k.column for k in request.order)])
+        inner = sa.select(*(self._col(t, ref, c) for c in needed), rank.label(_RANK)).select_from(t)
+        return (inner.where(*where) if where else inner).subquery("ranked")
 
     async def count(self, request: Count) -> int:
         t = self._table(request.table)
@@ -181,7 +200,7 @@ class SqlConnector(Connector):
         return t
 
     @staticmethod
-    def _col(t: TableClause, ref: TableRef, name: str) -> ColumnElement[Any]:
+    def _col(t: FromClause, ref: TableRef, name: str) -> ColumnElement[Any]:
         try:
             return t.c[name]
         except KeyError:
@@ -198,7 +217,7 @@ class SqlConnector(Connector):
             return sa.not_(self._where(t, ref, f.part))
         raise TypeError(f"not a filter: {f!r}")
 
-    def _sort(self, t: TableClause, ref: TableRef, key: OrderKey) -> list[ColumnElement[Any]]:
+    def _sort(self, t: FromClause, ref: TableRef, key: OrderKey) -> list[ColumnElement[Any]]:
         """ORDER BY terms putting NULLs first ascending and last descending."""
         col = self._col(t, ref, key.column)
         plain = col.desc() if key.descending else col.asc()
