@@ -108,8 +108,13 @@ class SqlConnector(Connector):
                     assert isinstance(params, dict)
                     return compiled.rows((await conn.execute(compiled.statement, params)).all(), None)
                 result = await conn.exec_driver_sql(compiled.sql, params)
-                description = result.cursor.description  # gone once the rows are read
-                return compiled.rows(result.all(), description)
+                # The driver's rows straight from its (buffered) cursor: SQLAlchemy would make
+                # a Row of each first, and half of a 2,000-row batch went there.
+                cursor = result.cursor
+                try:
+                    return compiled.rows(cursor.fetchall(), cursor.description)
+                finally:
+                    result.close()
 
         deadline = asyncio.timeout(self.statement_timeout)
         try:

@@ -6,11 +6,13 @@ their values out. Answers must stay what the conformance suite expects.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from govshare.connectors import And, Cmp, Count, Filter, Not, OrderKey, Select, SqlConnector
 from govshare.connectors.sql_statements import Compiled, StatementCache
@@ -137,3 +139,32 @@ def test_the_cache_keeps_the_most_recently_used_shapes() -> None:
     cache.put("c", made[2])
     assert cache.get("b") is None and cache.get("a") is made[0] and cache.get("c") is made[2]
     assert (cache.hits, cache.misses, len(cache)) == (3, 1, 2)
+
+
+async def test_a_statement_with_values_in_its_text_runs_through_sqlalchemy(sqlite_target: Target) -> None:
+    # Some dialects render values into the SQL (SQL Server's TOP): such shapes are not run as driver SQL.
+    sql = open_kind("sqlite", sqlite_target.url, 10.0)
+    assert isinstance(sql, SqlConnector)
+    try:
+        value = sa.bindparam("v0", type_=sa.Integer(), literal_execute=True)
+        stmt: sa.Select[Any] = sa.select(sa.literal_column("1")).where(value == 1)
+        compiled = sql._statements._compile(stmt, 1)
+        assert compiled.statement is not None
+        assert await sql._fetch(compiled, [1]) == [(1,)]
+        assert await sql._fetch(compiled, [2]) == []
+    finally:
+        await sql.close()
+
+
+@pytest.mark.postgres
+async def test_a_burst_waits_for_the_fixed_pool(postgres_target: Target) -> None:
+    sql = SqlConnector("burst", postgres_target.url, pool_size=2)
+    opened: list[object] = []
+    sa.event.listen(sql._engine.sync_engine, "connect", lambda *_: opened.append(None))
+    try:
+        requests = [Select(TABLE, ("id",), Cmp("id", "in", _keys(i)), (OrderKey("id"),)) for i in range(12)]
+        answers = await asyncio.gather(*(sql.select(r) for r in requests))
+        assert answers == [[(f"k{i:03d}",)] for i in range(12)]
+        assert len(opened) <= 2  # no overflow connections opened (and closed again)
+    finally:
+        await sql.close()
