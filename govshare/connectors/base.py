@@ -40,6 +40,12 @@ class Select:
     first in ascending and last in descending order on every source.
     ``after`` holds the ``order`` column values of the last row already seen
     (keyset pagination): only rows strictly after it are returned.
+
+    With ``per`` (a column), ``limit`` counts rows per distinct value of that
+    column instead of in all: the first ``limit`` rows of each group, in
+    ``order``, all groups together in ``order`` (a relation field's ``first``
+    for a batch of parents). Rows whose ``per`` value is NULL form one group of
+    their own. ``per`` without a limit changes nothing; with ``after`` it is refused.
     """
 
     table: TableRef
@@ -48,6 +54,19 @@ class Select:
     order: tuple[OrderKey, ...] = ()
     after: tuple[Any, ...] | None = None
     limit: int | None = None
+    per: str | None = None  # with it, `limit` counts rows per distinct value of column `per`, not in all
+
+    def __post_init__(self) -> None:
+        if self.per is not None and self.after is not None:
+            raise ValueError(
+                f"Select on '{self.table.name}': 'after' (keyset pagination) cannot be combined with "
+                f"'per' (a limit per value of '{self.per}'); page through one group at a time instead"
+            )
+
+    @property
+    def limited_per(self) -> bool:
+        """Whether the limit counts per group of ``per`` values (not in all)."""
+        return self.per is not None and self.limit is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +95,8 @@ class Capabilities:
     order_by: bool = False
     count: bool = False
     aggregate: bool = False
+    # A Select's limit per distinct value of a column (``Select.per``).
+    limit_per: bool = False
 
     def decline(self, request: Select | Count | Aggregate) -> str | None:
         """Why this request cannot be pushed down, or ``None`` when it can."""
@@ -83,9 +104,11 @@ class Capabilities:
             return "aggregates"
         if isinstance(request, Count) and not self.count:
             return "totalCount"
-        if isinstance(request, Select) and not self.order_by:
+        if isinstance(request, Select):
+            if request.limited_per and not self.limit_per:
+                return "a limit per related row"
             key = request.table.key
-            if any(o.column != key or o.descending for o in request.order):
+            if not self.order_by and any(o.column != key or o.descending for o in request.order):
                 return "ordering other than by the key, ascending"
         return self._decline_filter(request.where, top=True)
 

@@ -43,6 +43,8 @@ def source_request(capabilities: Capabilities, request: Select | Count | Aggrega
     after = None
     if isinstance(request, Select):
         needed += [*request.columns, *(o.column for o in request.order)]
+        if request.per is not None:
+            needed.append(request.per)
         if request.order == (OrderKey(key),):
             after = request.after  # the source's own order: the page can start at the source
     elif isinstance(request, Aggregate):
@@ -54,9 +56,23 @@ def selected(request: Select, fetched: Select, rows: Sequence[tuple[Any, ...]]) 
     kept = ordered(_matching(request.where, fetched, rows), request.order)
     if request.after is not None and fetched.after is None:
         kept = [r for r in kept if _beyond(r, request.order, request.after)]
-    if request.limit is not None:
+    if request.per is not None and request.limit is not None:
+        kept = _first_per(kept, request.per, request.limit)
+    elif request.limit is not None:
         kept = kept[: request.limit]
     return [tuple(r[c] for c in request.columns) for r in kept]
+
+
+def _first_per(rows: Iterable[Row], per: str, limit: int) -> list[Row]:
+    """The first ``limit`` rows of each group of equal ``per`` values (NULL is one group), in order."""
+    taken: Counter[Any] = Counter()
+    kept: list[Row] = []
+    for row in rows:
+        group = row[per]
+        if taken[group] < limit:
+            taken[group] += 1
+            kept.append(row)
+    return kept
 
 
 def counted(request: Count, fetched: Select, rows: Sequence[tuple[Any, ...]]) -> int:

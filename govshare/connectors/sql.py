@@ -2,40 +2,27 @@
 
 Statements are built from lightweight ``table()``/``column()`` constructs typed
 from the catalog, so values come back as Python types (a SQLite date stored as
-text is a ``datetime.date``) and no database reflection is needed. Rows are
-handed out as plain tuples: SQLAlchemy ``Row`` objects are slow GraphQL parents.
+text is a ``datetime.date``) and no database reflection is needed; each request
+shape is built and compiled once (connectors.sql_statements) and then runs as
+driver SQL through the engine's pool. Rows are handed out as plain tuples:
+SQLAlchemy ``Row`` objects are slow GraphQL parents.
 """
 
 from __future__ import annotations
 
 import asyncio
-import operator
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.sql import ColumnElement, TableClause
-from sqlalchemy.sql import Select as SqlSelect
-from sqlalchemy.sql.expression import BindParameter
-from sqlalchemy.types import TypeEngine
 
-from govshare.catalog.model import ItemType
-from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable, TableRef
-from govshare.filters import ALL_OPS, And, Cmp, Filter, Not, Or, OrderKey
-
-_SA_TYPES: dict[ItemType, TypeEngine[Any]] = {
-    ItemType.ID: sa.String(),
-    ItemType.STRING: sa.String(),
-    ItemType.INT: sa.BigInteger(),
-    ItemType.FLOAT: sa.Float(),
-    ItemType.BOOLEAN: sa.Boolean(),
-    ItemType.DATE: sa.Date(),
-    ItemType.DATETIME: sa.DateTime(),
-}
+from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable
+from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
+from govshare.filters import ALL_OPS
 
 # Plain URLs are rewritten to the asyncio driver of their database.
 _ASYNC_DRIVERS = {
@@ -44,16 +31,6 @@ _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
     "mysql": "mysql+asyncmy",
     "mariadb": "mariadb+asyncmy",
-}
-# Dialects whose NULLs already sort lowest (first ascending, last descending).
-_NULLS_LOW = frozenset({"sqlite", "mysql", "mariadb", "mssql"})
-# Dialects that sort NULLs highest but accept NULLS FIRST / NULLS LAST.
-_NULLS_SYNTAX = frozenset({"postgresql", "oracle", "trino"})
-_COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
-    "lt": operator.lt,
-    "lte": operator.le,
-    "gt": operator.gt,
-    "gte": operator.ge,
 }
 
 
@@ -68,7 +45,9 @@ def async_url(url: str) -> URL:
 
 
 class SqlConnector(Connector):
-    capabilities = Capabilities(filter_ops=ALL_OPS, boolean_filters=True, order_by=True, count=True, aggregate=True)
+    capabilities = Capabilities(
+        filter_ops=ALL_OPS, boolean_filters=True, order_by=True, count=True, aggregate=True, limit_per=True
+    )
 
     def __init__(
         self,
@@ -88,68 +67,54 @@ class SqlConnector(Connector):
         except (ValueError, SQLAlchemyError, ImportError) as e:
             # The message may quote the URL (and its password): name the cause only.
             raise ValueError(f"source '{name}': cannot use this URL ({type(e).__name__})") from None
-        dialect = self._engine.dialect.name
-        self._nulls = "low" if dialect in _NULLS_LOW else "syntax" if dialect in _NULLS_SYNTAX else "case"
-        self._tables: dict[tuple[str, tuple[tuple[str, ItemType], ...]], TableClause] = {}
+        # Compiled statements by request shape (connectors.sql_statements): the hot path
+        # builds no SQLAlchemy statement for a shape seen before.
+        self._statements = Statements(self._engine.dialect)
+
+    @property
+    def statements(self) -> StatementCache:
+        return self._statements.cache
 
     # -- requests -------------------------------------------------------------
 
     async def select(self, request: Select) -> list[tuple[Any, ...]]:
-        t = self._table(request.table)
-        cols = [self._col(t, request.table, c) for c in request.columns]
-        stmt: SqlSelect[Any] = sa.select(*cols) if cols else sa.select(sa.literal_column("1"))
-        stmt = stmt.select_from(t)
-        where = [self._where(t, request.table, request.where)] if request.where is not None else []
-        if request.after is not None:
-            if len(request.after) != len(request.order):
-                raise ValueError("'after' needs one value per order column")
-            where.append(self._after(t, request.table, request.order, request.after))
-        if where:
-            stmt = stmt.where(*where)
-        for key in request.order:
-            stmt = stmt.order_by(*self._sort(t, request.table, key))
-        if request.limit is not None:
-            stmt = stmt.limit(request.limit)
-        rows = await self._fetch(stmt)
-        return rows if cols else [() for _ in rows]
+        rows = await self._fetch(*self._statements.select(request))
+        return rows if request.columns else [() for _ in rows]
 
     async def count(self, request: Count) -> int:
-        t = self._table(request.table)
-        stmt = sa.select(sa.func.count()).select_from(t)
-        if request.where is not None:
-            stmt = stmt.where(self._where(t, request.table, request.where))
-        rows = await self._fetch(stmt)
+        rows = await self._fetch(*self._statements.count(request))
         return int(rows[0][0])
 
     async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
-        t = self._table(request.table)
-        cols = [self._col(t, request.table, c) for c in request.group_by]
-        stmt = sa.select(*cols, sa.func.count()).select_from(t)
-        if request.where is not None:
-            stmt = stmt.where(self._where(t, request.table, request.where))
-        if cols:
-            stmt = stmt.group_by(*cols)
-            for name in request.group_by:
-                stmt = stmt.order_by(*self._sort(t, request.table, OrderKey(name)))
-        return [(row[:-1], int(row[-1])) for row in await self._fetch(stmt)]
+        return [(row[:-1], int(row[-1])) for row in await self._fetch(*self._statements.aggregate(request))]
 
     async def ping(self) -> None:
-        await self._fetch(sa.select(sa.literal_column("1")))
+        await self._fetch(*self._statements.ping())
 
     async def close(self) -> None:
         await self._engine.dispose()
 
     # -- execution ------------------------------------------------------------
 
-    async def _fetch(self, stmt: SqlSelect[Any]) -> list[tuple[Any, ...]]:
+    async def _fetch(self, compiled: Compiled, values: list[Any]) -> list[tuple[Any, ...]]:
         connected = False
+        params = compiled.parameters(values)
 
         async def attempt() -> list[tuple[Any, ...]]:
             nonlocal connected
             async with self._engine.connect() as conn:
                 connected = True
-                result = await conn.execute(stmt)
-                return [tuple(row) for row in result]
+                if compiled.statement is not None:  # values rendered into the SQL: SQLAlchemy executes it
+                    assert isinstance(params, dict)
+                    return compiled.rows((await conn.execute(compiled.statement, params)).all(), None)
+                result = await conn.exec_driver_sql(compiled.sql, params)
+                # The driver's rows straight from its (buffered) cursor: SQLAlchemy would make
+                # a Row of each first, and half of a 2,000-row batch went there.
+                cursor = result.cursor
+                try:
+                    return compiled.rows(cursor.fetchall(), cursor.description)
+                finally:
+                    result.close()
 
         deadline = asyncio.timeout(self.statement_timeout)
         try:
@@ -169,116 +134,24 @@ class SqlConnector(Connector):
                 reason = f"{'query failed' if connected else 'cannot connect'} ({_cause(e)})"
             raise SourceUnavailable(self.name, reason) from e
 
-    # -- statement building ---------------------------------------------------
-
-    def _table(self, ref: TableRef) -> TableClause:
-        cache_key = (ref.name, tuple(ref.columns.items()))
-        t = self._tables.get(cache_key)
-        if t is None:
-            schema, _, name = ref.name.rpartition(".")
-            cols = [sa.column(c, _SA_TYPES[ItemType(ty)]) for c, ty in ref.columns.items()]
-            t = self._tables[cache_key] = sa.table(name, *cols, schema=schema or None)
-        return t
-
-    @staticmethod
-    def _col(t: TableClause, ref: TableRef, name: str) -> ColumnElement[Any]:
-        try:
-            return t.c[name]
-        except KeyError:
-            raise ValueError(f"column '{name}' is not declared for table '{ref.name}'") from None
-
-    def _where(self, t: TableClause, ref: TableRef, f: Filter) -> ColumnElement[bool]:
-        if isinstance(f, Cmp):
-            return _compare(self._col(t, ref, f.column), f.op, f.value)
-        if isinstance(f, And):
-            return sa.and_(sa.true(), *(self._where(t, ref, p) for p in f.parts))
-        if isinstance(f, Or):
-            return sa.or_(sa.false(), *(self._where(t, ref, p) for p in f.parts))
-        if isinstance(f, Not):
-            return sa.not_(self._where(t, ref, f.part))
-        raise TypeError(f"not a filter: {f!r}")
-
-    def _sort(self, t: TableClause, ref: TableRef, key: OrderKey) -> list[ColumnElement[Any]]:
-        """ORDER BY terms putting NULLs first ascending and last descending."""
-        col = self._col(t, ref, key.column)
-        plain = col.desc() if key.descending else col.asc()
-        # The key holds no NULLs: order it plainly so its index can serve the ordering.
-        if self._nulls == "low" or key.column == ref.key:
-            return [plain]
-        if self._nulls == "syntax":
-            return [plain.nulls_last() if key.descending else plain.nulls_first()]
-        is_null = sa.case((col.is_(None), 0), else_=1)
-        return [is_null.desc() if key.descending else is_null.asc(), plain]
-
-    def _after(
-        self, t: TableClause, ref: TableRef, order: Sequence[OrderKey], values: Sequence[Any]
-    ) -> ColumnElement[bool]:
-        """Rows strictly after ``values`` in ``order``, NULL being the lowest value:
-        ``a > x OR (a = x AND (b > y OR (b = y AND ...)))``, built from the last key."""
-        cond: ColumnElement[bool] | None = None
-        for key, value in reversed(list(zip(order, values, strict=True))):
-            col = self._col(t, ref, key.column)
-            beyond = _beyond(col, key.descending, value, nullable=key.column != ref.key)
-            if cond is not None:
-                same = col.is_(None) if value is None else col == value
-                beyond = sa.or_(beyond, sa.and_(same, cond))
-            cond = beyond
-        return cond if cond is not None else sa.true()
-
-
-def _beyond(col: ColumnElement[Any], descending: bool, value: Any, *, nullable: bool) -> ColumnElement[bool]:
-    if not descending:
-        return col.is_not(None) if value is None else col > _bound(col, value)
-    if value is None:
-        return sa.false()
-    below = col < _bound(col, value)
-    return sa.or_(below, col.is_(None)) if nullable else below
-
-
-def _bound(col: ColumnElement[Any], value: Any) -> BindParameter[Any]:
-    # A typed parameter: SQLAlchemy refuses `col > True` with a plain Python bool.
-    return sa.literal(value, col.type)
-
-
-def _compare(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
-    """One comparison. ``eq``/``ne`` with None mean IS (NOT) NULL; ``in`` is an OR of
-    ``eq`` and ``nin`` an AND of ``ne``; otherwise SQL semantics (NULL never compares)."""
-    if op == "isNull":
-        return col.is_(None) if value else col.is_not(None)
-    if op == "eq":
-        return col.is_(None) if value is None else col == value
-    if op == "ne":
-        return col.is_not(None) if value is None else col != value
-    if op in ("in", "nin"):
-        values = tuple(value)
-        present = [v for v in values if v is not None]
-        with_null = len(present) < len(values)
-        if op == "in":
-            parts = [col.is_(None)] if with_null else []
-            return sa.or_(sa.false(), *parts, *([col.in_(present)] if present else []))
-        parts = [col.is_not(None)] if with_null else []
-        return sa.and_(sa.true(), *parts, *([col.not_in(present)] if present else []))
-    if value is None:
-        raise ValueError(f"the '{op}' filter needs a value")
-    if op == "contains":
-        return col.contains(value, autoescape=True)  # escapes %, _ and the escape char '/'
-    if op == "startsWith":
-        return col.startswith(value, autoescape=True)
-    if op in _COMPARISONS:
-        return _COMPARISONS[op](col, _bound(col, value))
-    raise ValueError(f"unknown filter operator '{op}'")
-
 
 def _open_engine(url: URL, statement_timeout: float, pool_size: int | None, connect_timeout: float) -> AsyncEngine:
     backend = url.get_backend_name()
     options: dict[str, Any] = {}
     connect_args: dict[str, Any] = {}
     in_memory = backend == "sqlite" and url.database in (None, "", ":memory:")
-    if not in_memory:  # in-memory SQLite uses a single static connection
-        # A SQLite connection is a thread and an open file: keep enough for a burst of
-        # concurrent requests, or they are opened and thrown away again and again.
-        size = pool_size or (32 if backend == "sqlite" else 10)
+    if backend == "sqlite" and not in_memory:  # in-memory SQLite uses a single static connection
+        # A SQLite connection is a thread and an open file, cheap to open and limited by
+        # no server: keep enough for a burst of concurrent requests, and let a bigger
+        # burst open more rather than queue behind a reader that runs long.
+        size = pool_size or 32
         options.update(pool_size=size, max_overflow=size, pool_recycle=1800)
+    elif not in_memory:
+        # A server connection costs a handshake (and a backend process on PostgreSQL):
+        # a fixed pool, so that a burst waits for a connection (as long as a statement
+        # may take, then the request's own deadline answers) instead of opening
+        # connections and closing them again when they return.
+        options.update(pool_size=pool_size or 10, max_overflow=0, pool_timeout=statement_timeout + 1, pool_recycle=1800)
     if backend in ("sqlite", "postgresql", "mysql", "mariadb"):
         # Every request is one read statement: no BEGIN/ROLLBACK round trips, and so
         # nothing to roll back when a connection goes back to the pool.

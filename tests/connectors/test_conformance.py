@@ -12,6 +12,7 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from govshare.catalog.model import ItemType, Source
 from govshare.connectors import (
     Aggregate,
     And,
+    Capabilities,
     Cmp,
     Connector,
     Count,
@@ -308,6 +310,66 @@ async def test_limit(connector: Connector) -> None:
     assert await pushdown(connector, Select(TABLE, ALL, None, (OrderKey("id"),), None, 0)) == []
 
 
+def first_per(rows: list[Row], per: str, limit: int) -> list[Row]:
+    """The reference per-group limit: NULL values form one group of their own."""
+    taken: Counter[Any] = Counter()
+    kept = []
+    for row in rows:
+        taken[row[per]] += 1
+        if taken[row[per]] <= limit:
+            kept.append(row)
+    return kept
+
+
+_PER_ORDERS = [
+    (OrderKey("id"),),
+    (OrderKey("n"), OrderKey("id")),
+    (OrderKey("n", True), OrderKey("id")),
+    (OrderKey("x", True), OrderKey("at"), OrderKey("id", True)),
+]
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 100])
+@pytest.mark.parametrize("where", [None, Cmp("n", "nin", (0, 1))], ids=["all", "filtered"])
+@pytest.mark.parametrize("per", ["flag", "name", "day"])
+@pytest.mark.parametrize("order", _PER_ORDERS, ids=lambda o: ",".join(k.column + "-" * k.descending for k in o))
+async def test_limit_per_group(
+    connector: Connector, order: tuple[OrderKey, ...], per: str, where: Filter | None, limit: int
+) -> None:
+    # flag/name/day have NULLs (one group), groups larger and smaller than the limit; n and x tie.
+    rows = await pushdown(connector, Select(TABLE, ALL, where, order, None, limit, per))
+    assert rows == as_tuples(first_per(ordered(matching(where), order), per, limit))
+
+
+async def test_limit_per_group_of_unique_values_and_columns(connector: Connector) -> None:
+    # Grouped by the key every group holds one row; the per column need not be selected.
+    order = (OrderKey("day", True), OrderKey("id"))
+    rows = await pushdown(connector, Select(TABLE, ("name",), None, order, None, 1, "id"))
+    assert rows == as_tuples(ordered(ROWS, order), ("name",))
+    keys = Cmp("id", "in", ("k001", "k002", "k006", "k012"))
+    rows = await pushdown(connector, Select(TABLE, ("id", "n"), keys, order, None, 1, "flag"))
+    assert rows == as_tuples(first_per(ordered(matching(keys), order), "flag", 1), ("id", "n"))
+
+
+async def test_per_without_limit_limits_nothing(connector: Connector) -> None:
+    order = (OrderKey("n"), OrderKey("id"))
+    assert await pushdown(connector, Select(TABLE, ALL, None, order, None, None, "flag")) == as_tuples(
+        ordered(ROWS, order)
+    )
+
+
+def test_limit_per_group_is_declined_unless_declared() -> None:
+    request = Select(TABLE, ALL, None, (OrderKey("id"),), None, 2, "flag")
+    assert Capabilities().decline(request) == "a limit per related row"
+    assert Capabilities(limit_per=True).decline(request) is None
+    assert Capabilities().decline(replace(request, limit=None)) is None
+
+
+def test_per_with_after_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"'after'.* cannot be combined with 'per'"):
+        Select(TABLE, ALL, None, (OrderKey("id"),), ("k001",), 2, "flag")
+
+
 async def test_selects_requested_columns_in_order(connector: Connector) -> None:
     columns = ("day", "id", "flag")
     rows = await pushdown(connector, Select(TABLE, columns, None, (OrderKey("id"),)))
@@ -344,6 +406,7 @@ _PROBES: list[Select | Count | Aggregate] = [
     by_id(And((Cmp("n", "eq", 1), Or((Cmp("x", "eq", 0.0),))))),
     Select(TABLE, ALL, None, (OrderKey("name"), OrderKey("id"))),
     Select(TABLE, ALL, None, (OrderKey("id", True),)),
+    Select(TABLE, ALL, None, (OrderKey("id"),), None, 2, "flag"),
     Count(TABLE, Cmp("n", "eq", 1)),
     Aggregate(TABLE, ("flag",)),
 ]
@@ -359,6 +422,7 @@ async def test_declared_capabilities_are_honoured(connector: Connector, probe: S
         not ops <= caps.filter_ops
         or (nested and not caps.boolean_filters)
         or (isinstance(probe, Select) and probe.order != (OrderKey("id"),) and not caps.order_by)
+        or (isinstance(probe, Select) and probe.per is not None and not caps.limit_per)
         or (isinstance(probe, Count) and not caps.count)
         or (isinstance(probe, Aggregate) and not caps.aggregate)
     )
