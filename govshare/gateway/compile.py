@@ -44,7 +44,9 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 # Leaf values of these Python types need no coercion for these GraphQL types (the hot path of rows).
 PASS_THROUGH: dict[str, type[Any]] = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
-PLAIN_READ = "plain_read"  # a resolver carrying this attribute only reads its field from a dict
+# A resolver carrying this attribute only reads its field from a dict: under the field's name
+# ("name"), or under the response key ("key") where aliases of a field may differ in arguments.
+PLAIN_READ = "plain_read"
 
 
 @dataclass(slots=True, eq=False)
@@ -70,7 +72,8 @@ class FieldPlan:
     definition: GraphQLField
     nodes: list[FieldNode]
     resolve: Callable[..., Any] | None  # None: graphql-core's default resolver
-    read: bool  # a plain read of ``name`` from a dict (no info, no awaiting)
+    read: bool  # a plain read from a dict (no info, no awaiting) ...
+    read_as: str  # ... of this key
     typename: bool  # __typename: the parent type's name
     args: dict[str, Any] | Exception | None  # constant arguments (or their error); None: from variables
     completion: Completion
@@ -120,6 +123,7 @@ class Compiler:
                 continue  # validation leaves none: graphql-core skips them too
             resolve = definition.resolve
             typename = name == "__typename"
+            read = getattr(resolve, PLAIN_READ, None)
             fields.append(
                 FieldPlan(
                     key,
@@ -128,7 +132,8 @@ class Compiler:
                     definition,
                     nodes,
                     resolve,
-                    getattr(resolve, PLAIN_READ, False),
+                    read is not None,
+                    key if read == "key" else name,
                     typename,
                     self._constant_args(definition, nodes[0]),
                     self._completion(definition.type, details),

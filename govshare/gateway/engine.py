@@ -126,7 +126,7 @@ class Run:
                 shaped[key] = type_name
                 continue
             completion = field.completion
-            value = source.get(field.name)
+            value = source.get(field.read_as)
             if value is None:
                 if completion.non_null:
                     self._fail(self._null_error(field), field, completion, Path(path, key, type_name))
@@ -183,7 +183,7 @@ class Run:
         completion = field.completion
         try:
             if field.read:
-                value = source.get(field.name)
+                value = source.get(field.read_as)
                 if type(value) is FieldError:
                     raise value.error()
             else:

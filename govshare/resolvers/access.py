@@ -72,18 +72,27 @@ class Access:
                 level.denied[item] = FieldError.of(self.forbidden(resource, item, decision, "read"))
             elif decision.effect == "mask":
                 level.masks[item] = mask_for(resource.items[item].mask)
-        for name, child in list(level.relations.items()):
+        for merged, child in list(level.relations.items()):
+            name = child.relation
             relation = resource.relations[name]
+            target = child.resource
             try:
+                if child.invalid is not None:
+                    raise child.invalid
                 self.require(resource, [relation.local], f"join through {name}")
-                self.require(child.resource, [relation.remote], f"join through {name}")
+                self.require(target, [relation.remote], f"join through {name}")
+                self.require(target, sorted(child.tested), f"filter {name} by it")
+                # The key only breaks ties: it orders without being revealed.
+                self.require(target, [o.lstrip("-") for o in child.order if o.lstrip("-") != target.key],
+                             f"order {name} by it")  # fmt: skip
             except GovshareError as exc:
-                level.denied[name] = FieldError.of(exc)
-                del level.relations[name]
+                for key in child.keys:
+                    level.denied[key] = FieldError.of(exc)
+                del level.relations[merged]
                 continue
             self.apply(child)
         level.items = {i for i in level.items if self.decision(resource, i).readable}
-        level.scope = self.scope(resource, level.items)
+        level.scope = self.scope(resource, level.items | level.tested)
 
     def forbidden(self, resource: Resource, item: str, decision: Decision, use: str) -> GovshareError:
         spec: Item = resource.items[item]

@@ -16,7 +16,7 @@ from typing import Any
 from govshare.catalog.model import Relation, Resource
 from govshare.connectors.base import Select
 from govshare.errors import FieldError, GovshareError
-from govshare.filters import Cmp, conjoin
+from govshare.filters import Cmp, conjoin, order_keys
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.plan import Level
 
@@ -40,7 +40,10 @@ async def rows_by(ctx: RequestContext, level: Level, item: str, values: Sequence
     request = Select(
         table=ctx.runtime.tables[resource.name],
         columns=columns_of(resource, names),
-        where=conjoin(Cmp(column, "in", tuple(values)), level.scope),
+        where=conjoin(Cmp(column, "in", tuple(values)), level.where, level.scope),
+        order=order_keys(resource, level.order),
+        limit=level.first,
+        per=column if level.first is not None else None,
     )
     rows = await ctx.select(resource, request)
     position = names.index(item)
@@ -67,12 +70,8 @@ def keyed_loader(ctx: RequestContext, level: Level, item: str) -> Any:
 async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]]) -> None:
     """Attach every relation of ``level`` (recursively) to ``rows``."""
     if rows and level.relations:
-        await asyncio.gather(
-            *(
-                _fill_relation(ctx, level.resource.relations[name], child, rows)
-                for name, child in level.relations.items()
-            )
-        )
+        relations = level.resource.relations
+        await asyncio.gather(*(_fill_relation(ctx, relations[c.relation], c, rows) for c in level.relations.values()))
 
 
 async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, rows: list[dict[str, Any]]) -> None:
@@ -82,13 +81,16 @@ async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, 
     except GovshareError as exc:
         failed = FieldError.of(exc)
         for row in rows:
-            row[relation.name] = failed
+            for key in child.keys:
+                row[key] = failed
         return
     by_key = dict(zip(keys, found, strict=True))
     children: dict[int, dict[str, Any]] = {}
     for row in rows:
         matches = by_key.get(row.get(relation.local), [])
-        row[relation.name] = matches if relation.many else (matches[0] if matches else None)
+        attached = matches if relation.many else (matches[0] if matches else None)
+        for key in child.keys:
+            row[key] = attached
         for match in matches:
             children[id(match)] = match
     await fill(ctx, child, list(children.values()))

@@ -1,10 +1,12 @@
 """Walks the selection of one root field once and turns it into a fetch plan.
 
 A plan level names the items to read from one resource and, per relation,
-the level below it. All selections of the same relation (under aliases or
-fragments) merge into one level: relations take no arguments, so they share
-the rows and differ only in the items shown. The walk costs time in the size
-of the query, never in the number of rows.
+the level below it. Selections of the same relation with the same arguments
+(under aliases or fragments) merge into one level: they share the rows and
+differ only in the items shown. A many relation takes filter, orderBy and
+first; its rows are stored in the parent row under every response key that
+asked for them, since aliases of it may differ in arguments. The walk costs
+time in the size of the query, never in the number of rows.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
     GraphQLIncludeDirective,
     GraphQLSkipDirective,
     InlineFragmentNode,
     SelectionSetNode,
 )
-from graphql.execution.values import VariableValues, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
 from govshare.catalog.model import Catalog, Resource
-from govshare.errors import FieldError
-from govshare.filters import Filter
+from govshare.errors import FieldError, GovshareError, bad_input
+from govshare.filters import Filter, to_filter, to_order
 from govshare.policies.masks import Mask
 
 
@@ -34,8 +38,19 @@ from govshare.policies.masks import Mask
 class Level:
     resource: Resource
     items: set[str] = field(default_factory=set)  # to fetch: shown items, keys, join items
+    # By relation name, followed by the arguments when the selection gives any.
     relations: dict[str, Level] = field(default_factory=dict)
     fields: set[str] = field(default_factory=set)  # items the operation shows
+    # A level below a relation: its name, and the keys of the parent row its rows are stored under.
+    relation: str = ""
+    keys: list[str] = field(default_factory=list)
+    # A many relation's arguments: the filter, the items it tests, the order (ending with the key)
+    # and the rows per parent; or why they cannot be used.
+    where: Filter | None = None
+    tested: frozenset[str] = frozenset()
+    order: tuple[str, ...] = ()
+    first: int | None = None
+    invalid: GovshareError | None = None
     # Set by the caller's access (resolvers.access) before anything is fetched:
     denied: dict[str, FieldError] = field(default_factory=dict)  # item or relation → its error
     masks: dict[str, Mask] = field(default_factory=dict)
@@ -61,6 +76,9 @@ class Level:
             self.resource.name,
             self.columns(),
             repr(self.scope),
+            repr(self.where),
+            self.order,
+            self.first,
             tuple(sorted(self.denied)),
             tuple(sorted(self.masks)),
             tuple(sorted((name, child.signature()) for name, child in self.relations.items())),
@@ -78,9 +96,23 @@ class ConnectionPlan:
 class Selection:
     """Field collection with fragments and @skip/@include, as graphql-core does it."""
 
-    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode], variables: VariableValues) -> None:
+    def __init__(
+        self,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: VariableValues,
+        schema: GraphQLSchema | None = None,
+    ) -> None:
         self.fragments = fragments
         self.variables = variables
+        self.schema = schema  # to coerce the arguments of relations
+
+    def arguments(self, type_name: str, node: FieldNode) -> dict[str, Any]:
+        """The coerced arguments of ``node``, a field of the object type ``type_name``."""
+        if not node.arguments or self.schema is None:
+            return {}
+        object_type = self.schema.type_map[type_name]
+        assert isinstance(object_type, GraphQLObjectType)
+        return get_argument_values(object_type.fields[node.name.value], node, self.variables)
 
     def fields(self, nodes: Iterable[FieldNode]) -> dict[str, list[FieldNode]]:
         """Sub-fields of ``nodes`` by field name (not alias), with every occurrence."""
@@ -137,7 +169,8 @@ def plan_level(catalog: Catalog, resource: Resource, nodes: Iterable[FieldNode],
 
 def _fill(catalog: Catalog, level: Level, nodes: list[FieldNode], sel: Selection) -> None:
     resource = level.resource
-    for name, occurrences in sel.fields(nodes).items():
+    for key, occurrences in sel.response_fields(nodes).items():
+        name = occurrences[0].name.value
         if name in resource.items:
             level.items.add(name)
             level.fields.add(name)
@@ -146,11 +179,35 @@ def _fill(catalog: Catalog, level: Level, nodes: list[FieldNode], sel: Selection
         if relation is None:
             continue  # __typename
         level.items.add(relation.local)
-        child = level.relations.get(name)
+        target = catalog.resources[relation.target]
+        arguments = sel.arguments(resource.name, occurrences[0]) if relation.many else {}
+        given = {k: v for k, v in arguments.items() if v is not None}
+        merged = name + repr(sorted(given.items(), key=lambda kv: kv[0])) if given else name
+        child = level.relations.get(merged)
         if child is None:
-            target = catalog.resources[relation.target]
-            child = level.relations[name] = Level(target, {target.key, relation.remote})
+            child = level.relations[merged] = Level(target, {target.key, relation.remote}, relation=name)
+            if relation.many:
+                _arguments(child, given)
+        if relation.many or not child.keys:
+            child.keys.append(key if relation.many else name)
         _fill(catalog, child, occurrences, sel)
+
+
+def _arguments(level: Level, given: Mapping[str, Any]) -> None:
+    """A many relation's filter, orderBy and first, checked; a bad one fails the relation, not the query."""
+    target = level.resource
+    try:
+        first = given.get("first")
+        if first is not None and first < 0:
+            raise bad_input(f"first must be 0 or more, got {first}", resource=target.name)
+        tested: set[str] = set()
+        level.where = to_filter(target, given.get("filter"), tested)
+        level.order = tuple(to_order(target, given.get("orderBy")))
+        level.tested = frozenset(tested)
+        level.first = first
+        level.items.update(o.lstrip("-") for o in level.order)
+    except GovshareError as exc:
+        level.invalid = exc
 
 
 def plan_connection(catalog: Catalog, resource: Resource, nodes: Iterable[FieldNode], sel: Selection) -> ConnectionPlan:

@@ -35,7 +35,7 @@ ROW_FIELDS = frozenset({"nodes", "edges", "pageInfo"})
 
 
 def _selection(info: Info) -> Selection:
-    return Selection(info.fragments, info.variable_values)
+    return Selection(info.fragments, info.variable_values, info.schema)
 
 
 def _failed(fields: frozenset[str], exc: GovshareError) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def lookup(resource: Resource) -> Resolver:
             ctx.access().apply(level)
             return level
 
-        level = planned(ctx, info.field_nodes, build)
+        level = planned(ctx, info, build)
         rows = await keyed_loader(ctx, level, resource.key).load(args[resource.key])
         if not rows:
             return None
@@ -104,7 +104,7 @@ def connection(resource: Resource) -> Resolver:
             ctx.access().apply(plan.level)
             return plan
 
-        plan = planned(ctx, info.field_nodes, build, tuple(order))
+        plan = planned(ctx, info, build, tuple(order))
         names = plan.level.columns()
         table = ctx.runtime.tables[resource.name]
         try:

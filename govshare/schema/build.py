@@ -8,12 +8,10 @@ catalog version, off the request path.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import Any
 
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
@@ -30,6 +28,7 @@ from govshare.schema.grant_fields import Mutation as GrantMutation
 from govshare.schema.grant_fields import resolve_grants
 from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
+from govshare.schema.stubs import arg, optional, optional_list, stub
 from govshare.schema.workflows import WorkflowMutation, workflow_fields
 
 
@@ -39,7 +38,6 @@ class Mutation(GrantMutation, WorkflowMutation):
 
 
 _builds = itertools.count(1)
-_P = inspect.Parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,73 +70,53 @@ def read_row_field(source: dict[str, Any], info: Any) -> Any:
     return value
 
 
-setattr(read_row_field, PLAIN_READ, True)  # the engine reads these fields itself, without resolve info
+def read_row_list(source: dict[str, Any], info: Any, **_arguments: Any) -> Any:
+    """A many relation: its rows are stored under the response key, since aliases may differ in arguments."""
+    value = source.get(info.path.key)
+    if type(value) is FieldError:
+        raise value.error()
+    return value
 
 
-def _stub(params: list[inspect.Parameter], returns: Any) -> Callable[..., Any]:
-    """A declaration-only resolver: Strawberry reads its signature; execution uses roots.*."""
-
-    def declared(*_args: Any, **_kwargs: Any) -> Any:
-        raise RuntimeError("bound to a govshare resolver at build time")
-
-    declared.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [_P("info", _P.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info), *params],
-        return_annotation=returns,
-    )
-    return declared
-
-
-def _arg(name: str, annotation: Any, description: str, default: Any = _P.empty) -> inspect.Parameter:
-    return _P(
-        name,
-        _P.KEYWORD_ONLY,
-        annotation=Annotated[annotation, strawberry.argument(description=description)],
-        default=default,
-    )
-
-
-def _optional(annotation: Any) -> Any:
-    return Optional[annotation]  # noqa: UP045 - built at run time from a class object
-
-
-def _optional_list(annotation: Any) -> Any:
-    return Optional[list[annotation]]  # noqa: UP045
+# The engine reads these fields itself, without resolve info.
+setattr(read_row_field, PLAIN_READ, "name")
+setattr(read_row_list, PLAIN_READ, "key")
 
 
 def _root_fields(resource: Resource, cls: dict[str, type]) -> dict[str, Any]:
     key = resource.key_item
     fields: dict[str, Any] = {}
     fields[resource.single] = strawberry.field(
-        resolver=_stub([_arg(key.name, SCALARS[key.type], key.title)], _optional(cls["object"])),
+        resolver=stub([arg(key.name, SCALARS[key.type], key.title)], optional(cls["object"])),
         description=f"One {resource.title} by {key.name} ({key.title}), or null if none.",
     )
     fields[resource.plural] = strawberry.field(
-        resolver=_stub(
+        resolver=stub(
             [
-                _arg("filter", _optional(cls["filter"]), "Only rows matching this.", None),
-                _arg("orderBy", _optional_list(cls["order"]), "Ordering; the key breaks ties.", None),
-                _arg("first", _optional(int), "Page size (capped).", roots.DEFAULT_PAGE),
-                _arg("after", _optional(str), "Cursor of the row to continue after.", None),
+                arg("filter", optional(cls["filter"]), "Only rows matching this.", None),
+                arg("orderBy", optional_list(cls["order"]), "Ordering; the key breaks ties.", None),
+                arg("first", optional(int), "Page size (capped).", roots.DEFAULT_PAGE),
+                arg("after", optional(str), "Cursor of the row to continue after.", None),
             ],
             cls["connection"],
         ),
         description=f"{resource.title}: a page of rows, filtered and ordered, with keyset cursors.",
     )
     fields[resource.plural + "Aggregate"] = strawberry.field(
-        resolver=_stub(
+        resolver=stub(
             [
-                _arg("filter", _optional(cls["filter"]), "Only rows matching this.", None),
-                _arg("groupBy", _optional_list(cls["field"]), "Items to group by.", None),
+                arg("filter", optional(cls["filter"]), "Only rows matching this.", None),
+                arg("groupBy", optional_list(cls["field"]), "Items to group by.", None),
             ],
             cls["aggregate"],
         ),
         description=f"{resource.title}: row counts, in total and per group.",
     )
     fields[resource.single + "Verify"] = strawberry.field(
-        resolver=_stub(
+        resolver=stub(
             [
-                _arg(key.name, SCALARS[key.type], key.title),
-                _arg("claims", cls["claims"], "The values to check."),
+                arg(key.name, SCALARS[key.type], key.title),
+                arg("claims", cls["claims"], "The values to check."),
             ],
             Verification,
         ),
@@ -188,11 +166,12 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
     try:
         query_fields: dict[str, Any] = _platform_fields(catalog)
         bindings: dict[str, roots.Resolver] = {}
+        inputs = {r.name: (gen.filter_input(ns, r), gen.order_input(ns, r)) for r in catalog.resources.values()}
         for resource in catalog.resources.values():
             cls = {
-                "object": gen.object_type(ns, catalog, resource),
-                "filter": gen.filter_input(ns, resource),
-                "order": gen.order_input(ns, resource),
+                "object": gen.object_type(ns, catalog, resource, inputs),
+                "filter": inputs[resource.name][0],
+                "order": inputs[resource.name][1],
                 "field": gen.field_enum(ns, resource),
                 "connection": gen.connection_types(ns, resource),
                 "aggregate": gen.aggregate_type(ns, resource),
@@ -220,5 +199,5 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
         row_type = graphql_schema.type_map[type_name]
         assert isinstance(row_type, GraphQLObjectType)
         for row_field in row_type.fields.values():
-            row_field.resolve = read_row_field
+            row_field.resolve = read_row_list if row_field.args else read_row_field
     return BuiltSchema(catalog, schema, graphql_schema, frozenset(bindings))

@@ -11,13 +11,14 @@ import keyword
 import types
 import typing
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from govshare.catalog.model import Catalog, Resource
 from govshare.schema.describe import item_description, relation_description, resource_description
 from govshare.schema.inputs import FILTER_INPUTS, SCALARS, AggregateGroup, PageInfo, SortDirection
+from govshare.schema.stubs import arg, optional, optional_list, stub
 
 
 class Namespace:
@@ -50,7 +51,8 @@ def _python_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def object_type(ns: Namespace, catalog: Catalog, resource: Resource) -> type:
+def object_type(ns: Namespace, catalog: Catalog, resource: Resource, inputs: dict[str, tuple[type, type]]) -> type:
+    """The resource's type; ``inputs`` holds every resource's (filter, orderBy) inputs, for its relations."""
     annotations: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     for item in resource.items.values():
@@ -62,9 +64,22 @@ def object_type(ns: Namespace, catalog: Catalog, resource: Resource) -> type:
         attr = _python_name(relation.name)
         target = relation.target
         annotations[attr] = f"Optional[list[{target}]]" if relation.many else f"Optional[{target}]"
-        attrs[attr] = strawberry.field(
-            name=relation.name, description=relation_description(catalog, resource, relation)
+        description = relation_description(catalog, resource, relation)
+        if not relation.many:
+            attrs[attr] = strawberry.field(name=relation.name, description=description)
+            continue
+        # A many relation is a list the caller filters, orders and cuts, like a page of its own.
+        filter_cls, order_cls = inputs[target]
+        lazy: Any = Annotated[target, strawberry.lazy(ns.module.__name__)]
+        declared = stub(
+            [
+                arg("filter", optional(filter_cls), "Only related rows matching this.", None),
+                arg("orderBy", optional_list(order_cls), "Ordering of the related rows; the key breaks ties.", None),
+                arg("first", optional(int), "At most this many related rows per parent (all when omitted).", None),
+            ],
+            optional_list(lazy),
         )
+        attrs[attr] = strawberry.field(resolver=declared, name=relation.name, description=description)
     cls = ns.new_class(resource.name, annotations, attrs)
     return ns.add(strawberry.type(cls, name=resource.name, description=resource_description(catalog, resource)))
 

@@ -31,6 +31,11 @@ QUERIES = [
          nodes { plate brand registeredOn owner { residentId fullName } inspections { inspectionId year passed } } } }""",
     """{ residents(first: 500, filter: {score: {gt: 50}}) {
          nodes { residentId vehicles { plate inspections { year passed vehicle { plate } } } } } }""",
+    # relations with their own order, filter and limit per parent, under two aliases
+    """{ residents(first: 400, orderBy: [{residentId: ASC}]) { nodes { residentId
+         newest: vehicles(orderBy: [{registeredOn: DESC}], first: 1) { plate registeredOn }
+         byBrand: vehicles(filter: {brand: {in: ["byd", "geely"]}}, orderBy: [{brand: ASC}, {plate: DESC}]) {
+           plate brand inspections(orderBy: [{year: DESC}], first: 1, filter: {passed: {eq: true}}) { year } } } } }""",
 ]
 
 
