@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
