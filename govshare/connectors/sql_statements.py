@@ -10,7 +10,7 @@ parameters, and the bind and result processors of its columns' types ready
 parameters named ``v0``, ``v1``… after the value positions).
 
 Lists of values (``in``/``nin``) are one array parameter on PostgreSQL
-(``col = ANY($1::VARCHAR[])``, planned like an equality, with the index); elsewhere
+(``col = ANY($1::VARCHAR[])``: one index condition, whatever the batch size); elsewhere
 they become ``IN (?, ?, …)`` padded up to a bucket size by repeating the last value,
 so a few SQL texts serve batches of every size. The same shape always sends the same
 SQL text, which lets asyncpg reuse its prepared statements per connection.
