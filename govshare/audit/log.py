@@ -31,7 +31,7 @@ from govshare import clock
 from govshare.audit.keys import ResultKeys
 from govshare.audit.record import AuditRecord
 from govshare.audit.storable import make_storable, without_content
-from govshare.store.database import lock_timed_out, lock_wait
+from govshare.store.database import lock_timed_out, session_lock_wait
 from govshare.store.tables import audit_checkpoints, audit_control, audit_records
 
 log = logging.getLogger("govshare.audit")
@@ -66,6 +66,9 @@ class AuditLog:
         self.now = now
         self._queue: asyncio.Queue[Waiting] | None = None
         self._writer: asyncio.Task[None] | None = None
+        # The writer's own connection, kept between batches: no pool checkout, liveness ping or
+        # lock-wait setting per batch. Dropped on any failure, and opened again for the next.
+        self._conn: AsyncConnection | None = None
 
     def digest(self, data: Any) -> tuple[str, str]:
         """(key id, HMAC-SHA256) of a response's ``data``, for its record's ``result_sha256``."""
@@ -91,6 +94,25 @@ class AuditLog:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = self._queue = None
+        await self._drop()
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            conn = await self.engine.connect()
+            try:
+                await session_lock_wait(conn, self.lock_wait)
+                await conn.commit()
+            except BaseException:
+                await conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()  # whatever state it is in, it is not used again
 
     async def _write_forever(self, queue: asyncio.Queue[Waiting]) -> None:
         while True:
@@ -136,7 +158,15 @@ class AuditLog:
 
     async def _commit(self, batch: list[Waiting]) -> None:
         """Write the records whose requests still wait, in one transaction; then tell each its sequence number."""
-        async with self.engine.begin() as conn, lock_wait(conn, self.lock_wait):
+        conn = await self._connection()
+        try:
+            await self._commit_on(conn, batch)
+        except BaseException:
+            await self._drop()
+            raise
+
+    async def _commit_on(self, conn: AsyncConnection, batch: list[Waiting]) -> None:
+        async with conn.begin():
             head_seq, head_hash = await _lock_head(conn)
             # A request that stopped waiting meanwhile was answered 503: it must not be recorded as answered.
             batch = [(record, done) for record, done in batch if not done.done()]

@@ -62,6 +62,15 @@ async def lock_wait(conn: AsyncConnection, seconds: float) -> AsyncIterator[None
         await conn.execute(text(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}"))
 
 
+async def session_lock_wait(conn: AsyncConnection, seconds: float) -> None:
+    """For every later transaction of this connection (one kept by its user), the wait of ``lock_wait``."""
+    ms = max(1, round(seconds * 1000))
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"SET lock_timeout = {ms}"))
+    else:
+        await conn.execute(text(f"PRAGMA busy_timeout = {ms}"))
+
+
 def lock_timed_out(exc: BaseException) -> bool:
     """Whether ``exc`` is a statement giving up on another writer's lock (SQLite busy, PostgreSQL 55P03)."""
     if not isinstance(exc, DBAPIError):
