@@ -57,7 +57,7 @@ class Completion:
     non_null: bool
     kind: str  # leaf | list | object | abstract
     coerce: Callable[[Any], Any] | None = None  # leaf
-    plain: type[Any] | None = None  # leaf values of this Python type pass as they are
+    plain: type[Any] | None = None  # leaf values of this Python type pass as they are (never NoneType)
     sync: bool = True  # its subtree holds plain reads only: completed without awaiting
     item: Completion | None = None  # list
     object: ObjectPlan | None = None  # object

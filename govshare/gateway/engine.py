@@ -131,11 +131,21 @@ class Run:
                 if completion.non_null:
                     self._fail(self._null_error(field), field, completion, Path(path, key, type_name))
                 shaped[key] = None
-            elif completion.plain is not None and type(value) is completion.plain:
+            elif type(value) is completion.plain:
                 shaped[key] = value
             elif type(value) is FieldError:
                 self._fail(value.error(), field, completion, Path(path, key, type_name))
                 shaped[key] = None
+            elif completion.coerce is not None:
+                # A leaf, completed here: this runs once per value of every row.
+                try:
+                    coerced = completion.coerce(value)
+                    if coerced is None or coerced is Undefined:
+                        coerced = _leaf(completion, value)  # raises graphql-core's error
+                except Exception as exc:
+                    self._fail(exc, field, completion, Path(path, key, type_name))
+                    coerced = None
+                shaped[key] = coerced
             else:
                 shaped[key] = self._complete_sync(field, completion, value, Path(path, key, type_name))
         return shaped
@@ -281,10 +291,10 @@ class Run:
             return None
 
     def _item_sync(self, field: FieldPlan, item: Completion, value: Any, path: Path) -> Any:
-        if item.kind == "object" and value is not None and type(value) is not FieldError:
-            assert item.object is not None
+        plan = item.object
+        if plan is not None and value is not None and type(value) is not FieldError:
             try:
-                return self._rows(item.object, value, path)
+                return self._rows(plan, value, path)
             except _Propagate as exc:
                 if item.non_null:
                     raise
