@@ -54,13 +54,21 @@ def check_documents(servers: list[Server], first_id: str) -> dict[str, Any]:
     shaped = {name: (queries.comparable(q1), queries.comparable(q2)) for name, (q1, q2) in seen.items()}
     reference = next(iter(shaped.values()))
     same = all(docs == reference for docs in shaped.values())
-    found = {name: {"q1": queries.counts(q1), "q2": queries.counts(q2)} for name, (q1, q2) in shaped.items()}
-    verdict = "yes, identical" if same else "NO: the documents differ"
-    return {"same": same, "verdict": f"{verdict} ({found})"}
+    found = {name: (queries.counts(q1), queries.counts(q2)) for name, (q1, q2) in shaped.items()}
+    (q1_persons, q1_licences), (q2_persons, q2_licences) = found[servers[0].name]
+    if same:
+        verdict = (f"yes, identical on every server: Q1 {q1_persons:,} persons and {q1_licences:,} licences, "
+                   f"Q2 {q2_persons} person and {q2_licences} licences")  # fmt: skip
+    else:
+        verdict = "NO, the documents differ: " + "; ".join(
+            f"{name}: Q1 {q1[0]:,}/{q1[1]:,}, Q2 {q2[0]}/{q2[1]} persons/licences" for name, (q1, q2) in found.items()
+        )
+    return {"same": same, "verdict": verdict}
 
 
-def start_all(args: argparse.Namespace, work: Path, notes: list[str]) -> list[Server]:
-    servers = [start_floor(work, DATA_DB)]
+def start_all(args: argparse.Namespace, work: Path, notes: list[str], servers: list[Server]) -> None:
+    """Start every server into ``servers`` (so that those started are stopped if a later one fails)."""
+    servers.append(start_floor(work, DATA_DB))
     servers.append(start_govshare(work, DATA_DB, STORE_DB, args.workers))
     if args.skip_postgraphile:
         notes.append("PostGraphile skipped (--skip-postgraphile)")
@@ -72,7 +80,6 @@ def start_all(args: argparse.Namespace, work: Path, notes: list[str]) -> list[Se
             servers.append(start_postgraphile(work, cli, DATA_DB))
     for server in servers:
         wait_ready(server)
-    return servers
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -86,7 +93,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     notes: list[str] = ["dataset loaded now" if loaded else "dataset already in the database"]
     servers: list[Server] = []
     try:
-        servers = start_all(args, work, notes)
+        start_all(args, work, notes, servers)
         documents = check_documents(servers, ids[0])
         per_round: list[dict[str, Any]] = []
         for number in range(args.rounds):

@@ -131,7 +131,11 @@ def start_govshare(work: Path, database: str, store: str, workers: int) -> Serve
     server = Server(f"govshare ({workers} worker{'s' if workers > 1 else ''})", port, _spawn(command, env, log, work),
                     log, [database, store], "/graphql", queries.graphql_body(queries.GOVSHARE_Q1), "/graphql",
                     _govshare_q2, _health("/healthz"))  # fmt: skip
-    wait_ready(server)
+    try:
+        wait_ready(server)
+    except RuntimeError:
+        stop(server)
+        raise
     issued = subprocess.run([sys.executable, "-m", "govshare.cli", "token", "issue", "--department", DEPARTMENT,
                              "--user", "bench", "--ttl", "1d"],
                             env=env, cwd=work, capture_output=True, text=True, check=False)  # fmt: skip
