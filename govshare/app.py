@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from govshare.auth import TokenCache
+from govshare.catalog.loader import load_catalog
 from govshare.catalog.model import Catalog
 from govshare.connectors.base import Connector, SourceUnavailable
 from govshare.gateway import graphiql
@@ -20,7 +22,10 @@ from govshare.gateway.http import JSONResponse, graphql
 from govshare.gateway.replay import replay
 from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
-from govshare.settings import Settings
+from govshare.settings import Settings, load_settings
+
+# The catalog file of `govshare serve --workers N`: each worker process builds its app from it.
+CATALOG_ENV = "GOVSHARE_SERVE_CATALOG"
 
 
 async def healthz(_request: Request) -> Response:
@@ -70,3 +75,15 @@ def create_app(catalog: Catalog, settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.tokens = TokenCache(settings, catalog)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """One worker's app under `govshare serve --workers N`: uvicorn imports it by name in every worker.
+
+    The serving command has checked the catalog and put it, and every setting, in the environment."""
+    path = os.environ.get(CATALOG_ENV)
+    if not path:
+        raise RuntimeError(
+            f"{CATALOG_ENV} names no catalog file: start several workers with `govshare serve --workers N`"
+        )
+    return create_app(load_catalog(path), load_settings())

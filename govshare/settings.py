@@ -72,6 +72,12 @@ def _read_file(path: Path) -> dict[str, str]:
     return values
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes :func:`load_settings` give ``settings`` again (in another process)."""
+    values = {_ENV_NAMES[f.name]: str(getattr(settings, f.name)) for f in fields(Settings)}
+    return {name: value for name, value in values.items() if value != ""}
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     env = os.environ if env is None else env
     file_name = env.get("GOVSHARE_SETTINGS")

@@ -59,6 +59,8 @@ def _serving(root: Subcommands) -> None:
     demo.add_argument("--persons", type=int, default=10_000, help="number of persons to generate")
     serve = command(root, "serve", "govshare.commands.serve:serve", "serve a catalog")
     serve.add_argument("--catalog", required=True, metavar="FILE")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes sharing the platform store (default 1)")  # fmt: skip
     for parser in (demo, serve):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)

@@ -1,0 +1,1 @@
+"""The peer benchmark: govshare against a bare Starlette + asyncpg floor and PostGraphile (python -m bench.peers)."""

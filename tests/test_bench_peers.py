@@ -1,0 +1,43 @@
+"""The peer benchmark's pieces that need no server: its options, and how answers are compared.
+
+Running it (PostgreSQL, three servers, wrk) takes a minute: `uv run python -m bench.peers --quick`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from bench.peers import dataset, queries
+from bench.peers.__main__ import arguments
+from bench.peers.measure import _lua
+
+
+def test_quick_is_one_short_round() -> None:
+    args = arguments(["--quick", "--workers", "2"])
+    assert (args.rounds, args.q2_seconds, args.workers, args.keep_db) == (1, 3.0, 2, False)
+
+
+def test_a_postgraphile_answer_compares_equal_to_govshares_once_licences_are_sorted() -> None:
+    person = {name: f"v-{name}" for name in queries.PERSON}
+    licences = [{"licenseNo": n, "licenseType": "t", "issueDate": "2020-01-01", "expiryDate": "2030-01-01"}
+                for n in ("L2", "L1")]  # fmt: skip
+    govshare = {"data": {"people": {"nodes": [{**person, "licenses": licences}]}}}
+    postgraphile = {"data": {"allPeople": {"nodes": [{**person, "licensesByHolderId": {"nodes": licences[::-1]}}]}}}
+    assert queries.comparable(queries.from_postgraphile(postgraphile)) == queries.comparable(govshare)
+    assert queries.counts(govshare) == (1, 2)
+    lookup = {"data": {"personByIdNumber": {**person, "licensesByHolderId": {"nodes": []}}}}
+    assert queries.from_postgraphile(lookup) == {"data": {"person": {**person, "licenses": []}}}
+
+
+def test_id_numbers_carry_their_check_digit() -> None:
+    weights = [2 ** (17 - i) % 11 for i in range(17)]  # ISO 7064 MOD 11-2, as the standard states it
+    for _ in range(50):
+        number = dataset._id_number(random.Random(), datetime.date(1990, 5, 17))
+        assert number[6:14] == "19900517"
+        assert number[17] == "10X98765432"[sum(int(d) * w for d, w in zip(number[:17], weights, strict=True)) % 11]
+
+
+def test_lua_table_keys_do_not_open_a_long_string() -> None:
+    assert _lua("Authorization") == "[==[Authorization]==]"
+    assert "[ [==[" in f"[ {_lua('X')} ]"
