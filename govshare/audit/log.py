@@ -25,13 +25,14 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
 from govshare.audit.keys import ResultKeys
 from govshare.audit.record import AuditRecord
 from govshare.audit.storable import make_storable, without_content
-from govshare.store.database import lock_timed_out, session_lock_wait
+from govshare.store.database import lock_timed_out, lock_wait, session_lock_wait
 from govshare.store.tables import audit_checkpoints, audit_control, audit_records
 
 log = logging.getLogger("govshare.audit")
@@ -69,6 +70,7 @@ class AuditLog:
         # The writer's own connection, kept between batches: no pool checkout, liveness ping or
         # lock-wait setting per batch. Dropped on any failure, and opened again for the next.
         self._conn: AsyncConnection | None = None
+        self._head: tuple[int, str] | None = None  # PostgreSQL: the head this writer last wrote
 
     def digest(self, data: Any) -> tuple[str, str]:
         """(key id, HMAC-SHA256) of a response's ``data``, for its record's ``result_sha256``."""
@@ -99,6 +101,8 @@ class AuditLog:
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
             conn = await self.engine.connect()
+            if conn.dialect.name == "postgresql":  # each statement its own transaction (_append_at_head)
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
                 await session_lock_wait(conn, self.lock_wait)
                 await conn.commit()
@@ -157,38 +161,71 @@ class AuditLog:
         log.error("audit record %d was stored without its request's content", bare.seq, exc_info=refused)
 
     async def _commit(self, batch: list[Waiting]) -> None:
-        """Write the records whose requests still wait, in one transaction; then tell each its sequence number."""
-        conn = await self._connection()
+        """Write the records whose requests still wait, atomically; then tell each its sequence number."""
+        # A request that stopped waiting meanwhile was answered 503: it must not be recorded as answered.
+        batch = [(record, done) for record, done in batch if not done.done()]
+        if not batch:
+            return
         try:
-            await self._commit_on(conn, batch)
+            if self._head is None or not await self._append_at_head(batch):
+                await self._append_locked(batch)
         except BaseException:
+            self._head = None
             await self._drop()
             raise
+        for record, done in batch:
+            if not done.done():
+                done.set_result(record.seq)
 
-    async def _commit_on(self, conn: AsyncConnection, batch: list[Waiting]) -> None:
-        async with conn.begin():
+    async def _append_at_head(self, batch: list[Waiting]) -> bool:
+        """PostgreSQL, the head known from this writer's last batch: one statement, no lock held.
+
+        The records and the moved head are one statement, so one atomic step. If another
+        process wrote meanwhile, its records hold the sequence numbers these would take: the
+        statement fails whole on the primary key, and the batch goes the locked way.
+        """
+        assert self._head is not None
+        conn = await self._connection()
+        head_seq, head_hash = self._head
+        now = self.now()
+        rows = _chain(batch, head_seq, head_hash, now)
+        head_seq, head_hash = head_seq + len(rows), batch[-1][0].hash
+        written = audit_records.insert().values(rows).returning(audit_records.c.seq).cte("written")
+        moved = update(audit_control).where(audit_control.c.id == 1).values(head_seq=head_seq, head_hash=head_hash)
+        try:
+            await conn.execute(moved.add_cte(written))
+        except IntegrityError:
+            self._head = None
+            return False
+        self._head = (head_seq, head_hash)
+        if head_seq // self.checkpoint_every > (head_seq - len(rows)) // self.checkpoint_every:
+            await self.checkpoint()
+        return True
+
+    async def _append_locked(self, batch: list[Waiting]) -> None:
+        """Read the head under a lock and write after it, in one transaction."""
+        postgres = self.engine.dialect.name == "postgresql"
+        # PostgreSQL: a pooled transaction (the writer's own connection commits each statement);
+        # SQLite: the writer's own connection.
+        async with contextlib.AsyncExitStack() as stack:
+            if postgres:
+                conn = await stack.enter_async_context(self.engine.begin())
+                await stack.enter_async_context(lock_wait(conn, self.lock_wait))
+            else:
+                conn = await self._connection()
+                await stack.enter_async_context(conn.begin())
             head_seq, head_hash = await _lock_head(conn)
-            # A request that stopped waiting meanwhile was answered 503: it must not be recorded as answered.
-            batch = [(record, done) for record, done in batch if not done.done()]
-            if not batch:
-                return
             now = self.now()
-            rows: list[dict[str, Any]] = []
-            for record, _ in batch:
-                head_seq += 1
-                record.seq, record.recorded_at, record.prev_hash = head_seq, now, head_hash
-                record.duration_ms = round(record.duration_ms, 3)
-                record.hash = head_hash = record.chained_hash()
-                rows.append({**record.as_dict(), "recorded_at": now, "touched": record.touched})
+            rows = _chain(batch, head_seq, head_hash, now)
+            head_seq, head_hash = head_seq + len(rows), batch[-1][0].hash
             await conn.execute(audit_records.insert(), rows)
             await conn.execute(
                 update(audit_control).where(audit_control.c.id == 1).values(head_seq=head_seq, head_hash=head_hash)
             )
-            if head_seq // self.checkpoint_every > (head_seq - len(batch)) // self.checkpoint_every:
+            if head_seq // self.checkpoint_every > (head_seq - len(rows)) // self.checkpoint_every:
                 await self._checkpoint(conn, head_seq, head_hash, now)
-        for record, done in batch:
-            if not done.done():
-                done.set_result(record.seq)
+        if postgres:
+            self._head = (head_seq, head_hash)
 
     async def checkpoint(self) -> dict[str, Any]:
         """Sign the current head now (also done every ``checkpoint_every`` records)."""
@@ -238,6 +275,18 @@ class AuditLog:
                 .values(purge_before=None, anchor_seq=last.seq, anchor_hash=last.hash)
             )
             return deleted.rowcount, last.seq
+
+
+def _chain(batch: list[Waiting], head_seq: int, head_hash: str, now: datetime.datetime) -> list[dict[str, Any]]:
+    """Number and chain the batch's records after the head; their rows to insert."""
+    rows: list[dict[str, Any]] = []
+    for record, _ in batch:
+        head_seq += 1
+        record.seq, record.recorded_at, record.prev_hash = head_seq, now, head_hash
+        record.duration_ms = round(record.duration_ms, 3)
+        record.hash = head_hash = record.chained_hash()
+        rows.append({**record.as_dict(), "recorded_at": now, "touched": record.touched})
+    return rows
 
 
 def _fail(batch: list[Waiting], exc: Exception) -> None:
