@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
+from govshare.audit.bulk import BulkAppend
 from govshare.audit.keys import ResultKeys
 from govshare.audit.record import AuditRecord
 from govshare.audit.storable import make_storable, without_content
@@ -71,6 +72,7 @@ class AuditLog:
         # lock-wait setting per batch. Dropped on any failure, and opened again for the next.
         self._conn: AsyncConnection | None = None
         self._head: tuple[int, str] | None = None  # PostgreSQL: the head this writer last wrote
+        self._bulk: BulkAppend | None = None
 
     def digest(self, data: Any) -> tuple[str, str]:
         """(key id, HMAC-SHA256) of a response's ``data``, for its record's ``result_sha256``."""
@@ -190,10 +192,10 @@ class AuditLog:
         now = self.now()
         rows = _chain(batch, head_seq, head_hash, now)
         head_seq, head_hash = head_seq + len(rows), batch[-1][0].hash
-        written = audit_records.insert().values(rows).returning(audit_records.c.seq).cte("written")
-        moved = update(audit_control).where(audit_control.c.id == 1).values(head_seq=head_seq, head_hash=head_hash)
+        if self._bulk is None:
+            self._bulk = BulkAppend(conn.dialect)
         try:
-            await conn.execute(moved.add_cte(written))
+            await conn.exec_driver_sql(self._bulk.sql, self._bulk.parameters(rows, head_seq, head_hash))
         except IntegrityError:
             self._head = None
             return False

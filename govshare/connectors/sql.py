@@ -15,10 +15,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
@@ -32,6 +34,12 @@ _ASYNC_DRIVERS = {
     "mysql": "mysql+asyncmy",
     "mariadb": "mariadb+asyncmy",
 }
+
+
+# What a call may raise: SQLAlchemy's errors, the network's, and asyncpg's own when it is
+# called directly (_fetch_direct); the first kind and the last may mean a stale connection.
+_STALE: tuple[type[BaseException], ...] = (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def async_url(url: str) -> URL:
@@ -70,6 +78,7 @@ class SqlConnector(Connector):
         # Compiled statements by request shape (connectors.sql_statements): the hot path
         # builds no SQLAlchemy statement for a shape seen before.
         self._statements = Statements(self._engine.dialect)
+        self._direct = self._engine.dialect.driver == "asyncpg"
 
     @property
     def statements(self) -> StatementCache:
@@ -102,6 +111,9 @@ class SqlConnector(Connector):
 
         async def attempt() -> list[tuple[Any, ...]]:
             nonlocal connected
+            if self._direct and compiled.settled and compiled.statement is None:
+                connected = True
+                return await self._fetch_direct(compiled, params)
             async with self._engine.connect() as conn:
                 connected = True
                 if compiled.statement is not None:  # values rendered into the SQL: SQLAlchemy executes it
@@ -121,18 +133,39 @@ class SqlConnector(Connector):
             async with deadline:
                 try:
                     return await attempt()
-                except DBAPIError as e:
-                    if not e.connection_invalidated:
+                except _STALE as e:
+                    if not (e.connection_invalidated if isinstance(e, DBAPIError) else _lost(e)):
                         raise
                     # A pooled connection went stale (the source restarted): one fresh try.
                     connected = False
                     return await attempt()
-        except (SQLAlchemyError, OSError) as e:  # OSError covers TimeoutError
+        except _FAILURES as e:  # OSError covers TimeoutError
             if deadline.expired():
                 reason = f"no answer within {self.statement_timeout:g} s"
             else:
                 reason = f"{'query failed' if connected else 'cannot connect'} ({_cause(e)})"
             raise SourceUnavailable(self.name, reason) from e
+
+
+    async def _fetch_direct(self, compiled: Compiled, params: Any) -> list[tuple[Any, ...]]:
+        """asyncpg, a statement that ran once: straight to the driver on a pooled connection.
+
+        SQLAlchemy's connection, execution context and result objects cost more than the
+        statement on a lookup; asyncpg keeps its own prepared statements per connection.
+        """
+        raw = await self._engine.raw_connection()
+        try:
+            records = await raw.driver_connection.fetch(compiled.sql, *params)  # type: ignore[union-attr]
+        except BaseException:
+            await greenlet_spawn(raw.invalidate)  # its state is unknown: never handed out again
+            raise
+        await greenlet_spawn(raw.close)  # back to the pool
+        return compiled.rows(records, None)
+
+
+def _lost(e: BaseException) -> bool:
+    """A driver error saying the connection itself is gone (the source restarted)."""
+    return type(e).__name__ in ("ConnectionDoesNotExistError", "InterfaceError", "ConnectionFailureError")
 
 
 def _open_engine(url: URL, statement_timeout: float, pool_size: int | None, connect_timeout: float) -> AsyncEngine:

@@ -109,6 +109,11 @@ class Compiled:
             return tuple(values[i] if p is None else p(values[i]) for _, i, p in self.plan)
         return {name: values[i] if p is None else p(values[i]) for name, i, p in self.plan}
 
+    @property
+    def settled(self) -> bool:
+        """Whether the result processors are known (the statement ran once)."""
+        return self._settled
+
     def rows(self, raw: Sequence[Sequence[Any]], description: Sequence[Sequence[Any]] | None) -> list[tuple[Any, ...]]:
         if not self._settled:
             self._results = self._processors(description)
