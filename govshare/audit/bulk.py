@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, Text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare.store.tables import audit_control, audit_records
 
@@ -56,6 +58,16 @@ class BulkAppend:
             f"SELECT * FROM unnest({arrays}) RETURNING 1) "
             f"UPDATE {quote(audit_control.name)} SET head_seq = ${n + 1}, head_hash = ${n + 2} WHERE id = 1"
         )
+
+    async def run(self, conn: AsyncConnection, rows: list[dict[str, Any]], head_seq: int, head_hash: str) -> bool:
+        """Append ``rows`` and move the head; False when another writer took these sequence numbers."""
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg's own connection: no SQLAlchemy execution per batch
+        try:
+            await driver.execute(self.sql, *self.parameters(rows, head_seq, head_hash))
+        except asyncpg.UniqueViolationError:
+            return False
+        return True
 
     def parameters(self, rows: list[dict[str, Any]], head_seq: int, head_hash: str) -> tuple[Any, ...]:
         arrays: list[list[Any]] = []

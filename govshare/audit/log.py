@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
@@ -194,9 +193,7 @@ class AuditLog:
         head_seq, head_hash = head_seq + len(rows), batch[-1][0].hash
         if self._bulk is None:
             self._bulk = BulkAppend(conn.dialect)
-        try:
-            await conn.exec_driver_sql(self._bulk.sql, self._bulk.parameters(rows, head_seq, head_hash))
-        except IntegrityError:
+        if not await self._bulk.run(conn, rows, head_seq, head_hash):
             self._head = None
             return False
         self._head = (head_seq, head_hash)

@@ -73,6 +73,8 @@ async def session_lock_wait(conn: AsyncConnection, seconds: float) -> None:
 
 def lock_timed_out(exc: BaseException) -> bool:
     """Whether ``exc`` is a statement giving up on another writer's lock (SQLite busy, PostgreSQL 55P03)."""
+    if getattr(exc, "sqlstate", None) == "55P03":  # the driver's own error, called directly (audit.bulk)
+        return True
     if not isinstance(exc, DBAPIError):
         return False
     if getattr(exc.orig, "sqlstate", None) == "55P03":
