@@ -275,7 +275,7 @@ class Statements:
             else:  # a value SQLAlchemy put in the statement (e.g. SQLite's OFFSET -1)
                 index = own + len(constants)
                 constants.append(compiled.params[name])
-            plan.append((name, index, bind.type.dialect_impl(self.dialect).bind_processor(self.dialect)))
+            plan.append((name, index, self._bind_processor(bind.type)))
         rendered = bool(compiled.literal_execute_params or compiled.post_compile_params)
         return Compiled(
             self.dialect,
@@ -285,6 +285,14 @@ class Statements:
             tuple(c.type.dialect_impl(self.dialect) for c in stmt.selected_columns),
             stmt if rendered else None,
         )
+
+    def _bind_processor(self, type_: TypeEngine[Any]) -> Processor | None:
+        impl = type_.dialect_impl(self.dialect)
+        if isinstance(impl, sa.ARRAY):
+            item = impl.item_type.dialect_impl(self.dialect)
+            if item.bind_processor(self.dialect) is None:
+                return list  # the driver takes the values as they are; SQLAlchemy would visit each
+        return impl.bind_processor(self.dialect)
 
     def _build_select(self, request: Select, shape: tuple[Any, ...], binds: _Binds) -> SqlSelect[Any]:
         ref = request.table
