@@ -198,7 +198,8 @@ class Gateway:
         )
         timeout = self.runtime.settings.request_timeout
         try:
-            result = await asyncio.wait_for(self._execute(prepared, operation, request, context), timeout)
+            async with asyncio.timeout(timeout):  # no task of its own, unlike wait_for
+                result = await self._execute(prepared, operation, request, context)
         except TimeoutError:
             error = GraphQLError(f"The request took longer than {timeout:g} s", extensions={"code": TIMEOUT})
             result = ExecutionResult(None, [error])

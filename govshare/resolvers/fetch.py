@@ -71,7 +71,9 @@ async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]]) ->
     """Attach every relation of ``level`` (recursively) to ``rows``."""
     if rows and level.relations:
         relations = level.resource.relations
-        await asyncio.gather(*(_fill_relation(ctx, relations[c.relation], c, rows) for c in level.relations.values()))
+        fills = [_fill_relation(ctx, relations[c.relation], c, rows) for c in level.relations.values()]
+        # One relation needs no task of its own: most levels have one.
+        await (fills[0] if len(fills) == 1 else asyncio.gather(*fills))
 
 
 async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, rows: list[dict[str, Any]]) -> None:
