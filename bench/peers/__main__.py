@@ -36,6 +36,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--q2-seconds", type=float, default=15.0, help="measured Q2 load per server and round")
     parser.add_argument("--workers", type=int, default=1, help="`govshare serve --workers N`")
     parser.add_argument("--skip-postgraphile", action="store_true")
+    parser.add_argument(
+        "--audit-off",
+        action="store_true",
+        help="also govshare with its audit log swapped for a no-op (what durable auditing costs)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the databases (the dataset is reused next run)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 1 round, Q2 3 s (1 s warm-up)")
     parser.add_argument("--work", type=Path, default=HERE.parent / "data" / "peers",
@@ -70,6 +75,8 @@ def start_all(args: argparse.Namespace, work: Path, notes: list[str], servers: l
     """Start every server into ``servers`` (so that those started are stopped if a later one fails)."""
     servers.append(start_floor(work, DATA_DB))
     servers.append(start_govshare(work, DATA_DB, STORE_DB, args.workers))
+    if args.audit_off:
+        servers.append(start_govshare(work, DATA_DB, STORE_DB, 1, audit=False))
     if args.skip_postgraphile:
         notes.append("PostGraphile skipped (--skip-postgraphile)")
     else:
@@ -116,7 +123,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "started": started.isoformat(timespec="seconds"), "rounds": args.rounds, "q2_seconds": args.q2_seconds,
         "q2_connections": settings.q2_connections, "q1_requests": settings.q1_requests,
         "load_tool": measure.load_tool(), "machine": measure.machine(), "servers": names,
-        "floor": names[0], "govshare": names[1], "postgraphile": names[2] if len(names) > 2 else None,
+        "floor": names[0], "govshare": names[1],
+        "postgraphile": next((n for n in names if n.startswith("PostGraphile")), None),
+        "audit_off": next((n for n in names if "audit off" in n), None),
         "documents": documents, "notes": notes, "per_round": per_round, "medians": report.medians(rounds),
     }  # fmt: skip
 

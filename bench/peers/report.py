@@ -64,6 +64,8 @@ def markdown(result: dict[str, Any]) -> str:
         cells = [_cell(summary[name], section, key, digits) for _, section, key, digits in FIGURES]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     others = {"floor": result["floor"], "PostGraphile": result.get("postgraphile") or ""}
+    if result.get("audit_off"):
+        others["audit off"] = result["audit_off"]  # durable ÷ no-op: what the audit log costs
     lines += ["", "| govshare ÷ | " + " | ".join(others) + " |", "|---|" + "---:|" * len(others)]
     lines += ["| " + " | ".join(row) + " |" for row in ratios(summary, result["govshare"], others)]
     lines += ["", f"Same documents (Q1, Q2 first id): {result['documents']['verdict']}"]

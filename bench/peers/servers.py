@@ -119,16 +119,25 @@ def _govshare_q2(key: str) -> bytes:
     return queries.graphql_body(queries.GOVSHARE_Q2, {"id": key})
 
 
-def start_govshare(work: Path, database: str, store: str, workers: int) -> Server:
-    """`govshare serve` on the bench catalog, its platform store (with the durable audit log) on PostgreSQL."""
+def start_govshare(work: Path, database: str, store: str, workers: int, *, audit: bool = True) -> Server:
+    """`govshare serve` on the bench catalog, its platform store (with the durable audit log) on PostgreSQL.
+
+    ``audit=False`` runs the same app with its audit log swapped for one that records nothing
+    (``bench/serve.py --audit off``, never in the package), to measure what auditing costs.
+    """
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("GOVSHARE_")}
     env |= {"GOVSHARE_DATA_DIR": str(work / "govshare-data"), "GOVSHARE_STORE_URL": dsn(store),
             "BENCH_DATABASE_URL": dsn(database).replace("postgresql://", "postgresql+asyncpg://", 1)}  # fmt: skip
     command = [sys.executable, "-m", "govshare.cli", "serve", "--catalog", str(CATALOG), "--port", str(port),
                "--workers", str(workers)]  # fmt: skip
-    log = work / "govshare.log"
-    server = Server(f"govshare ({workers} worker{'s' if workers > 1 else ''})", port, _spawn(command, env, log, work),
+    name = f"govshare ({workers} worker{'s' if workers > 1 else ''})"
+    if not audit:
+        command = [sys.executable, str(ROOT / "bench" / "serve.py"), "govshare", "--catalog", str(CATALOG),
+                   "--port", str(port), "--audit", "off"]  # fmt: skip
+        name = "govshare, audit off (bench only)"
+    log = work / ("govshare.log" if audit else "govshare-no-audit.log")
+    server = Server(name, port, _spawn(command, env, log, work),
                     log, [database, store], "/graphql", queries.graphql_body(queries.GOVSHARE_Q1), "/graphql",
                     _govshare_q2, _health("/healthz"))  # fmt: skip
     try:
