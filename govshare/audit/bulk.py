@@ -48,9 +48,7 @@ class BulkAppend:
         quote = dialect.identifier_preparer.quote
         columns = list(audit_records.columns)
         self.names = [c.name for c in columns]
-        self.convert: list[Callable[[Any], Any] | None] = [
-            _json if isinstance(c.type, JSON) else None for c in columns
-        ]
+        self.convert: list[Callable[[Any], Any] | None] = [_json if isinstance(c.type, JSON) else None for c in columns]
         n = len(columns)
         arrays = ", ".join(f"${i + 1}::{_array_type(c)}[]" for i, c in enumerate(columns))
         self.sql = (

@@ -146,7 +146,6 @@ class SqlConnector(Connector):
                 reason = f"{'query failed' if connected else 'cannot connect'} ({_cause(e)})"
             raise SourceUnavailable(self.name, reason) from e
 
-
     async def _fetch_direct(self, compiled: Compiled, params: Any) -> list[tuple[Any, ...]]:
         """asyncpg, a statement that ran once: straight to the driver on a pooled connection.
 
