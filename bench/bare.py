@@ -37,15 +37,16 @@ _DATES = {"birth_date", "issue_date", "expiry_date"}
 LICENSE_COLUMNS = ["license_number", "type", "holder_id", "issuer", "issue_date", "expiry_date", "status"]
 
 
-def _statement(table: str, columns: list[str], key: str) -> sa.TextualSelect:
+def _statement(table: str, columns: list[str], key: str, order: str = "") -> sa.TextualSelect:
     # The text govshare's SQL connector compiles for this lookup (bench/http_lookup.py checks that they agree).
     typed = {c: sa.Date() for c in columns if c in _DATES}  # dates come back as datetime.date, as in govshare
     cols = ", ".join(f"{table}.{c}" for c in columns)
-    return sa.text(f"SELECT {cols} \nFROM {table} \nWHERE {table}.{key} IN (:key)").columns(**typed)
+    ordered = f" ORDER BY {table}.{order} ASC" if order else ""  # related rows come in key order
+    return sa.text(f"SELECT {cols} \nFROM {table} \nWHERE {table}.{key} IN (:key){ordered}").columns(**typed)
 
 
 PERSON_SQL = _statement("person", list(PERSON_FIELDS.values()), "id_number")
-LICENSE_SQL = _statement("license", LICENSE_COLUMNS, "holder_id")
+LICENSE_SQL = _statement("license", LICENSE_COLUMNS, "holder_id", "license_number")
 
 
 def open_engine(url: str) -> AsyncEngine:
