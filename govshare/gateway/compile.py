@@ -79,11 +79,23 @@ class FieldPlan:
     completion: Completion
 
 
+class _NoValue:
+    """No value is of this type: a step whose values always take the general way."""
+
+
+# A step of a plain-read object: (response key, dict key, the Python type passed as it is, field).
+Step = tuple[str, str, type[Any], FieldPlan]
+
+
 @dataclass(slots=True, eq=False)
 class ObjectPlan:
     type: GraphQLObjectType
     fields: list[FieldPlan]
     reads_only: bool  # every field is a plain read down to the leaves: completed without awaiting
+    steps: tuple[Step, ...] = ()  # the fields as flat tuples: the per-row loop reads no attributes
+
+    def __post_init__(self) -> None:
+        self.steps = tuple((f.key, f.read_as, f.completion.plain or _NoValue, f) for f in self.fields)
 
 
 @dataclass(slots=True, eq=False)

@@ -119,20 +119,23 @@ class Run:
         """An object of plain reads: one synchronous walk, no resolve info, no awaiting."""
         self._check_type(plan, source, path)
         shaped: dict[str, Any] = {}
+        if not plan.steps:  # every field skipped: the source (None at the root) is not read
+            return shaped
         type_name = plan.type.name
-        for field in plan.fields:
-            key = field.key
+        get = source.get
+        for key, read_as, plain, field in plan.steps:
+            value = get(read_as)
+            if type(value) is plain:  # most values: a string as it is
+                shaped[key] = value
+                continue
             if field.typename:
                 shaped[key] = type_name
                 continue
             completion = field.completion
-            value = source.get(field.read_as)
             if value is None:
                 if completion.non_null:
                     self._fail(self._null_error(field), field, completion, Path(path, key, type_name))
                 shaped[key] = None
-            elif type(value) is completion.plain:
-                shaped[key] = value
             elif type(value) is FieldError:
                 self._fail(value.error(), field, completion, Path(path, key, type_name))
                 shaped[key] = None
@@ -167,7 +170,10 @@ class Run:
             shaped[field.key] = value
             if _is_awaitable(value):
                 pending.append((field.key, value))
-        if pending:
+        if len(pending) == 1:  # most operations: one root field, awaited in place (no task)
+            key, value = pending[0]
+            shaped[key] = await value
+        elif pending:
             # Every field settles before a null travels up: none is left running.
             done = await asyncio.gather(*(value for _, value in pending), return_exceptions=True)
             for (key, _), result in zip(pending, done, strict=True):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-
-from aiodataloader import DataLoader
 
 from govshare import clock
 from govshare.audit.read import Visibility
@@ -57,7 +55,7 @@ class RequestContext:
     metered: bool = True  # verification checks count against quotas (not when an auditor replays them)
     verify_checks: int | None = None  # verification checks the operation asks for, counted at the first
     stats: dict[str, SourceStats] = field(default_factory=dict)
-    loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
+    loaders: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     _access: Access | None = None
 
     def __post_init__(self) -> None:
@@ -100,13 +98,11 @@ class RequestContext:
             )
         return self.purpose
 
-    def loader(
-        self, key: tuple[Any, ...], batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
-    ) -> DataLoader[Any, Any]:
-        """The request's DataLoader for ``key``; created on first use (never shared across requests)."""
+    def loader(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """The request's loader for ``key``, made on first use (never shared across requests)."""
         found = self.loaders.get(key)
         if found is None:
-            found = self.loaders[key] = DataLoader(batch, max_batch_size=10_000)
+            found = self.loaders[key] = make()
         return found
 
     async def select(self, resource: Resource, request: Select) -> list[tuple[Any, ...]]:

@@ -3,15 +3,17 @@
 Rows are dicts keyed by item name; a relation's rows are stored in the
 parent dict under the relation's name, so GraphQL reads every field with a
 plain dict lookup and no resolver runs per row. Related rows are loaded with
-the request's DataLoaders, keyed by join value: every parent of a level is
-batched into a single ``IN`` statement, and repeated keys are fetched once.
+the request's DataLoaders, by join value: every parent of a level is batched
+into a single ``IN`` statement, and repeated keys are fetched once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
+
+from aiodataloader import DataLoader
 
 from govshare.catalog.model import Relation, Resource
 from govshare.connectors.base import Select
@@ -54,17 +56,52 @@ async def rows_by(ctx: RequestContext, level: Level, item: str, values: Sequence
     return [grouped.get(v, []) for v in values]
 
 
-def keyed_loader(ctx: RequestContext, level: Level, item: str) -> Any:
-    """The request's loader of ``level``'s rows by ``item``.
+BATCH = 10_000  # join values per statement
 
-    Loaded dicts are shared by every place that uses the loader, and relations
-    are attached to them in place, so only levels with the same plan share one.
+
+class KeyedRows:
+    """A level's rows by one item, for the whole request: every caller of one tick, one statement.
+
+    The DataLoader's keys are the callers' whole key lists, not single values, so that a
+    level of 1,000 parents costs one future and not 1,000. Values already loaded are not
+    loaded again, and their dicts are the same objects wherever they are used: relations
+    are attached to them in place, so only levels with the same plan share a loader.
     """
 
-    async def batch(values: list[Any]) -> list[list[dict[str, Any]]]:
-        return await rows_by(ctx, level, item, values)
+    __slots__ = ("ctx", "item", "known", "level", "loader")
 
-    return ctx.loader((item, level.signature()), batch)
+    def __init__(self, ctx: RequestContext, level: Level, item: str) -> None:
+        self.ctx, self.level, self.item = ctx, level, item
+        self.known: dict[Any, list[dict[str, Any]]] = {}
+        self.loader: DataLoader[tuple[Any, ...], None] = DataLoader(self._batch, cache=False)
+
+    async def rows(self, values: tuple[Any, ...]) -> list[list[dict[str, Any]]]:
+        """For each of ``values``, its rows."""
+        known = self.known
+        if any(v not in known for v in values):
+            await self.loader.load(values)
+        return [known[v] for v in values]
+
+    async def _batch(self, asked: list[tuple[Any, ...]]) -> list[None]:
+        known = self.known
+        missing = list(dict.fromkeys(v for values in asked for v in values if v not in known))
+        chunks = [missing[n : n + BATCH] for n in range(0, len(missing), BATCH)]
+        found = await (
+            rows_by(self.ctx, self.level, self.item, chunks[0])
+            if len(chunks) == 1
+            else _chunked([rows_by(self.ctx, self.level, self.item, chunk) for chunk in chunks])
+        )
+        known.update(zip(missing, found, strict=True))
+        return [None] * len(asked)
+
+
+async def _chunked(fetches: list[Awaitable[list[list[dict[str, Any]]]]]) -> list[list[dict[str, Any]]]:
+    return [rows for chunk in await asyncio.gather(*fetches) for rows in chunk]
+
+
+def keyed_loader(ctx: RequestContext, level: Level, item: str) -> KeyedRows:
+    """The request's loader of ``level``'s rows by ``item``."""
+    return ctx.loader((item, level.signature()), lambda: KeyedRows(ctx, level, item))
 
 
 async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]]) -> None:
@@ -79,7 +116,7 @@ async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]]) ->
 async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, rows: list[dict[str, Any]]) -> None:
     keys = list(dict.fromkeys(v for row in rows if (v := row.get(relation.local)) is not None))
     try:
-        found = await keyed_loader(ctx, child, relation.remote).load_many(keys) if keys else []
+        found = await keyed_loader(ctx, child, relation.remote).rows(tuple(keys)) if keys else []
     except GovshareError as exc:
         failed = FieldError.of(exc)
         for row in rows:

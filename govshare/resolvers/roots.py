@@ -70,11 +70,11 @@ def lookup(resource: Resource) -> Resolver:
             return level
 
         level = planned(ctx, info, build)
-        rows = await keyed_loader(ctx, level, resource.key).load(args[resource.key])
+        (rows,) = await keyed_loader(ctx, level, resource.key).rows((args[resource.key],))
         if not rows:
             return None
         await fill(ctx, level, rows[:1])
-        return rows[0]  # type: ignore[no-any-return]
+        return rows[0]
 
     return resolve
 
