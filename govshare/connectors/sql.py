@@ -11,7 +11,9 @@ SQLAlchemy ``Row`` objects are slow GraphQL parents.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,9 @@ from sqlalchemy.util import greenlet_spawn
 from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
 from govshare.filters import ALL_OPS
+
+_SERVER_POOL = 10  # connections to a database server, by default
+_PARKED_FOR = 1800.0  # seconds a connection serves the direct path before the pool may recycle it
 
 # Plain URLs are rewritten to the asyncio driver of their database.
 _ASYNC_DRIVERS = {
@@ -79,6 +84,9 @@ class SqlConnector(Connector):
         # builds no SQLAlchemy statement for a shape seen before.
         self._statements = Statements(self._engine.dialect)
         self._direct = self._engine.dialect.driver == "asyncpg"
+        # Up to half the pool stays with the direct path; the rest serves SQLAlchemy's executions.
+        self._parked: list[tuple[Any, float]] = []
+        self._park_limit = (pool_size or _SERVER_POOL) // 2
 
     @property
     def statements(self) -> StatementCache:
@@ -101,6 +109,7 @@ class SqlConnector(Connector):
         await self._fetch(*self._statements.ping())
 
     async def close(self) -> None:
+        await self._unpark()
         await self._engine.dispose()
 
     # -- execution ------------------------------------------------------------
@@ -108,10 +117,13 @@ class SqlConnector(Connector):
     async def _fetch(self, compiled: Compiled, values: list[Any]) -> list[tuple[Any, ...]]:
         connected = False
         params = compiled.parameters(values)
+        # A settled statement on asyncpg is bounded by the driver's own timeout (a timer in
+        # its protocol), cheaper than a timeout scope per statement.
+        direct = self._direct and compiled.settled and compiled.statement is None
 
         async def attempt() -> list[tuple[Any, ...]]:
             nonlocal connected
-            if self._direct and compiled.settled and compiled.statement is None:
+            if direct:
                 connected = True
                 return await self._fetch_direct(compiled, params)
             async with self._engine.connect() as conn:
@@ -128,7 +140,7 @@ class SqlConnector(Connector):
                 finally:
                     result.close()
 
-        deadline = asyncio.timeout(self.statement_timeout)
+        deadline = contextlib.nullcontext() if direct else asyncio.timeout(self.statement_timeout)
         try:
             async with deadline:
                 try:
@@ -140,7 +152,11 @@ class SqlConnector(Connector):
                     connected = False
                     return await attempt()
         except _FAILURES as e:  # OSError covers TimeoutError
-            if deadline.expired():
+            if isinstance(deadline, asyncio.Timeout):
+                timed_out = deadline.expired()
+            else:
+                timed_out = connected and isinstance(e, TimeoutError)
+            if timed_out:
                 reason = f"no answer within {self.statement_timeout:g} s"
             else:
                 reason = f"{'query failed' if connected else 'cannot connect'} ({_cause(e)})"
@@ -151,15 +167,33 @@ class SqlConnector(Connector):
 
         SQLAlchemy's connection, execution context and result objects cost more than the
         statement on a lookup; asyncpg keeps its own prepared statements per connection.
+        A few connections stay checked out between statements (``_parked``): a checkout
+        from SQLAlchemy's pool costs two greenlet switches and its events.
         """
-        raw = await self._engine.raw_connection()
+        parked = self._parked
+        while parked:
+            raw, since = parked.pop()
+            if time.monotonic() - since < _PARKED_FOR:
+                break
+            await greenlet_spawn(raw.close)  # the pool recycles it on its next checkout
+        else:
+            raw, since = await self._engine.raw_connection(), time.monotonic()
         try:
-            records = await raw.driver_connection.fetch(compiled.sql, *params)  # type: ignore[union-attr]
+            records = await raw.driver_connection.fetch(compiled.sql, *params, timeout=self.statement_timeout)
         except BaseException:
             await greenlet_spawn(raw.invalidate)  # its state is unknown: never handed out again
+            await self._unpark()  # the others may be stale too: the pool checks them on checkout
             raise
-        await greenlet_spawn(raw.close)  # back to the pool
+        if len(parked) < self._park_limit:
+            parked.append((raw, since))
+        else:
+            await greenlet_spawn(raw.close)  # back to the pool
         return compiled.rows(records, None)
+
+    async def _unpark(self) -> None:
+        parked, self._parked = self._parked, []
+        for raw, _ in parked:
+            await greenlet_spawn(raw.close)
 
 
 def _lost(e: BaseException) -> bool:
@@ -183,7 +217,9 @@ def _open_engine(url: URL, statement_timeout: float, pool_size: int | None, conn
         # a fixed pool, so that a burst waits for a connection (as long as a statement
         # may take, then the request's own deadline answers) instead of opening
         # connections and closing them again when they return.
-        options.update(pool_size=pool_size or 10, max_overflow=0, pool_timeout=statement_timeout + 1, pool_recycle=1800)
+        options.update(
+            pool_size=pool_size or _SERVER_POOL, max_overflow=0, pool_timeout=statement_timeout + 1, pool_recycle=1800
+        )
     if backend in ("sqlite", "postgresql", "mysql", "mariadb"):
         # Every request is one read statement: no BEGIN/ROLLBACK round trips, and so
         # nothing to roll back when a connection goes back to the pool.
