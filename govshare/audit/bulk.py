@@ -1,44 +1,23 @@
 """One PostgreSQL statement that appends a batch of records and moves the chain head.
 
-The statement's text is the same for every batch, whatever its size: each column
-travels as one array parameter and ``unnest`` turns them back into rows, so the
-server plans it once per connection and nothing is compiled per batch. The
-insert and the head's update are one statement, so one atomic step.
+The statement's text is the same for every batch, whatever its size: the batch
+travels as one JSON parameter (an array of rows) and ``json_populate_recordset``
+turns it back into rows of the table's own type, so the server plans it once per
+connection, nothing is compiled per batch, and the driver encodes one value, not
+one array per column. The insert and the head's update are one statement, so
+one atomic step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govshare.store.tables import audit_control, audit_records
-
-_ARRAY_TYPES: list[tuple[type, str]] = [
-    (Integer, "bigint"),
-    (DateTime, "timestamptz"),
-    (Float, "float8"),
-    (JSON, "json"),
-    (Text, "text"),
-    (String, "text"),
-]
-
-
-def _json(value: Any) -> str | None:
-    # As the store engine's JSON columns write it (store.database: orjson).
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _array_type(column: Column[Any]) -> str:
-    for python_type, name in _ARRAY_TYPES:
-        if isinstance(column.type, python_type):
-            return name
-    raise TypeError(f"audit column {column.name} has a type bulk appends do not know: {column.type}")
 
 
 class BulkAppend:
@@ -46,15 +25,13 @@ class BulkAppend:
 
     def __init__(self, dialect: Dialect) -> None:
         quote = dialect.identifier_preparer.quote
-        columns = list(audit_records.columns)
-        self.names = [c.name for c in columns]
-        self.convert: list[Callable[[Any], Any] | None] = [_json if isinstance(c.type, JSON) else None for c in columns]
-        n = len(columns)
-        arrays = ", ".join(f"${i + 1}::{_array_type(c)}[]" for i, c in enumerate(columns))
+        self.names = [str(c.name) for c in audit_records.columns]  # JSON keys: plain str, not quoted_name
+        columns = ", ".join(quote(name) for name in self.names)
+        table = quote(audit_records.name)
         self.sql = (
-            f"WITH written AS (INSERT INTO {quote(audit_records.name)} ({', '.join(quote(c) for c in self.names)}) "
-            f"SELECT * FROM unnest({arrays}) RETURNING 1) "
-            f"UPDATE {quote(audit_control.name)} SET head_seq = ${n + 1}, head_hash = ${n + 2} WHERE id = 1"
+            f"WITH written AS (INSERT INTO {table} ({columns}) "
+            f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, $1::json) RETURNING 1) "
+            f"UPDATE {quote(audit_control.name)} SET head_seq = $2, head_hash = $3 WHERE id = 1"
         )
 
     async def run(self, conn: AsyncConnection, rows: list[dict[str, Any]], head_seq: int, head_hash: str) -> bool:
@@ -62,14 +39,12 @@ class BulkAppend:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection  # asyncpg's own connection: no SQLAlchemy execution per batch
         try:
-            await driver.execute(self.sql, *self.parameters(rows, head_seq, head_hash))
+            await driver.execute(self.sql, self.batch(rows), head_seq, head_hash)
         except asyncpg.UniqueViolationError:
             return False
         return True
 
-    def parameters(self, rows: list[dict[str, Any]], head_seq: int, head_hash: str) -> tuple[Any, ...]:
-        arrays: list[list[Any]] = []
-        for name, convert in zip(self.names, self.convert, strict=True):
-            values = [row[name] for row in rows]
-            arrays.append([convert(v) for v in values] if convert is not None else values)
-        return (*arrays, head_seq, head_hash)
+    def batch(self, rows: list[dict[str, Any]]) -> str:
+        """The rows as the one JSON parameter; JSON columns' values nest as they are (as the store writes them)."""
+        names = self.names
+        return orjson.dumps([{name: row[name] for name in names} for row in rows]).decode()

@@ -83,13 +83,16 @@ class AuditLog:
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._writer = asyncio.create_task(self._write_forever(self._queue), name="govshare-audit-writer")
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        await self._queue.put((record, done))
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+        self._queue.put_nowait((record, done))  # the queue is unbounded
+        # A timer, not a timeout scope: the writer leaves out a record whose request stopped waiting.
+        timer = loop.call_later(self.wait, _give_up, done, self.wait)
         try:
-            return await asyncio.wait_for(asyncio.shield(done), self.wait)
-        except TimeoutError:
-            done.cancel()  # the writer leaves out a record whose request stopped waiting
-            raise AuditUnavailable(f"the audit store did not take the record within {self.wait:g} s") from None
+            # Shielded: a request cancelled while it waits leaves its record to be written.
+            return await asyncio.shield(done)
+        finally:
+            timer.cancel()
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -286,6 +289,11 @@ def _chain(batch: list[Waiting], head_seq: int, head_hash: str, now: datetime.da
         record.hash = head_hash = record.chained_hash()
         rows.append({**record.as_dict(), "recorded_at": now, "touched": record.touched})
     return rows
+
+
+def _give_up(done: asyncio.Future[int], wait: float) -> None:
+    if not done.done():
+        done.set_exception(AuditUnavailable(f"the audit store did not take the record within {wait:g} s"))
 
 
 def _fail(batch: list[Waiting], exc: Exception) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
 from govshare.audit.keys import ResultKeys
 from govshare.audit.log import AuditLog, checkpoint_key
+from govshare.audit.read import EVERY_RECORD, AuditFilter, list_records
 from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.store.database import migrate, store_engine
@@ -48,3 +51,60 @@ async def test_two_writers_interleave_into_one_whole_chain(store_url: str, tmp_p
             await log.close()
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_postgresql_writer_appends_each_batch_in_one_statement_and_keeps_every_value(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = store_engine(store_url)
+    await migrate(engine)
+    log = AuditLog(engine, KEY, ResultKeys(tmp_path / "audit-keys.json", "writers"), checkpoint_every=10_000)
+    through_sqlalchemy: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        through_sqlalchemy.append(statement)
+
+    try:
+        await log.append(_record(0, 0))  # the first batch reads the head
+        event.listen(engine.sync_engine, "before_cursor_execute", executed)
+        sent = [
+            AuditRecord(
+                kind="query",
+                outcome="partial",
+                department="civil",
+                user=f"u{n}",
+                roles=["官员", "r\\2"],
+                purpose="work_reference",
+                query=f"query Q{n} {{ me {{ user }} }}",
+                operation_name=f"Q{n}",
+                variables={"名字": "张三", "n": n, "f": 0.1 + n, "deep": {"list": [None, True, 2**62]}},
+                policy_version=3,
+                decisions=[["Person", "name", "allow", "unconditional"]],
+                sources={"police": {"statements": 2, "rows": n}},
+                error_codes=["FORBIDDEN_FIELD"],
+                duration_ms=1.25 + n,
+            )
+            for n in range(24)
+        ]
+        await asyncio.gather(*(log.append(r) for r in sent))
+    finally:
+        if event.contains(engine.sync_engine, "before_cursor_execute", executed):
+            event.remove(engine.sync_engine, "before_cursor_execute", executed)
+        await log.close()
+    try:
+        if engine.dialect.name == "postgresql":
+            # Batches at the known head go straight to the driver: nothing falls back to the locked way.
+            assert [s for s in through_sqlalchemy if "audit_" in s] == []
+        assert not [r for r in caplog.records if r.name == "govshare.audit" and r.levelname in ("WARNING", "ERROR")]
+        stored = {r.user: r for r in await list_records(engine, AuditFilter(), EVERY_RECORD, first=100)}
+        for record in sent:
+            kept = stored[record.user]
+            assert (kept.roles, kept.variables, kept.decisions, kept.sources, kept.error_codes) == (
+                record.roles, record.variables, record.decisions, record.sources, record.error_codes,
+            )  # fmt: skip
+            assert (kept.query, kept.operation_name, kept.duration_ms, kept.hash) == (
+                record.query, record.operation_name, record.duration_ms, record.hash,
+            )  # fmt: skip
+        assert (await verify_log(engine, KEY)).ok
+    finally:
+        await engine.dispose()
