@@ -230,6 +230,7 @@ class Gateway:
         if isinstance(variables, list):
             return ExecutionResult(None, variables)
         plan = prepared.plan(operation, variables)
+        context.lone_root = len(plan.root.fields) == 1
         fragments = prepared.compiler.fragment_nodes
         return await Run(schema, fragments, variables, context).execute(plan)
 

@@ -54,6 +54,8 @@ class RequestContext:
     replay: Replayer | None = None
     metered: bool = True  # verification checks count against quotas (not when an auditor replays them)
     verify_checks: int | None = None  # verification checks the operation asks for, counted at the first
+    # The operation has one root field: nothing else can join its loads, which skip the batching.
+    lone_root: bool = False
     stats: dict[str, SourceStats] = field(default_factory=dict)
     loaders: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     _access: Access | None = None

@@ -68,18 +68,23 @@ class KeyedRows:
     are attached to them in place, so only levels with the same plan share a loader.
     """
 
-    __slots__ = ("ctx", "item", "known", "level", "loader")
+    __slots__ = ("_loader", "ctx", "item", "known", "level")
 
     def __init__(self, ctx: RequestContext, level: Level, item: str) -> None:
         self.ctx, self.level, self.item = ctx, level, item
         self.known: dict[Any, list[dict[str, Any]]] = {}
-        self.loader: DataLoader[tuple[Any, ...], None] = DataLoader(self._batch, cache=False)
+        self._loader: DataLoader[tuple[Any, ...], None] | None = None
 
-    async def rows(self, values: tuple[Any, ...]) -> list[list[dict[str, Any]]]:
-        """For each of ``values``, its rows."""
+    async def rows(self, values: tuple[Any, ...], *, alone: bool = False) -> list[list[dict[str, Any]]]:
+        """For each of ``values``, its rows; ``alone``: no other caller can ask in this tick."""
         known = self.known
         if any(v not in known for v in values):
-            await self.loader.load(values)
+            if alone:
+                await self._batch([values])
+            else:
+                if self._loader is None:
+                    self._loader = DataLoader(self._batch, cache=False)
+                await self._loader.load(values)
         return [known[v] for v in values]
 
     async def _batch(self, asked: list[tuple[Any, ...]]) -> list[None]:
@@ -104,19 +109,26 @@ def keyed_loader(ctx: RequestContext, level: Level, item: str) -> KeyedRows:
     return ctx.loader((item, level.signature()), lambda: KeyedRows(ctx, level, item))
 
 
-async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]]) -> None:
-    """Attach every relation of ``level`` (recursively) to ``rows``."""
+async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]], *, alone: bool = False) -> None:
+    """Attach every relation of ``level`` (recursively) to ``rows``.
+
+    ``alone``: nothing runs beside this fill (a lone root field's tree, down to a level
+    with several relations, whose fills run together).
+    """
     if rows and level.relations:
         relations = level.resource.relations
-        fills = [_fill_relation(ctx, relations[c.relation], c, rows) for c in level.relations.values()]
+        alone = alone and len(level.relations) == 1
+        fills = [_fill_relation(ctx, relations[c.relation], c, rows, alone) for c in level.relations.values()]
         # One relation needs no task of its own: most levels have one.
         await (fills[0] if len(fills) == 1 else asyncio.gather(*fills))
 
 
-async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, rows: list[dict[str, Any]]) -> None:
+async def _fill_relation(
+    ctx: RequestContext, relation: Relation, child: Level, rows: list[dict[str, Any]], alone: bool
+) -> None:
     keys = list(dict.fromkeys(v for row in rows if (v := row.get(relation.local)) is not None))
     try:
-        found = await keyed_loader(ctx, child, relation.remote).rows(tuple(keys)) if keys else []
+        found = await keyed_loader(ctx, child, relation.remote).rows(tuple(keys), alone=alone) if keys else []
     except GovshareError as exc:
         failed = FieldError.of(exc)
         for row in rows:
@@ -132,7 +144,7 @@ async def _fill_relation(ctx: RequestContext, relation: Relation, child: Level, 
             row[key] = attached
         for match in matches:
             children[id(match)] = match
-    await fill(ctx, child, list(children.values()))
+    await fill(ctx, child, list(children.values()), alone=alone)
 
 
 def columns_of(resource: Resource, names: Sequence[str]) -> tuple[str, ...]:

@@ -35,8 +35,7 @@ def planned(ctx: RequestContext, info: Info, build: Callable[[], T], *extra: Has
     plans = ctx.runtime.plans
     found = plans.get(key)
     if found is not None and found[0] is nodes:  # the same list, not one reusing a freed list's id
-        for decision in found[2]:
-            access.decision(*decision)
+        access.decisions.update(found[2])  # decided under this very key: the same decisions
         return found[1]  # type: ignore[no-any-return]
     used: set[tuple[str, str]] = set()
     access.used = used
@@ -46,8 +45,7 @@ def planned(ctx: RequestContext, info: Info, build: Callable[[], T], *extra: Has
         access.used = None
     if len(plans) >= MAX_PLANS:
         plans.clear()
-    resources = ctx.catalog.resources
-    plans[key] = (nodes, plan, [(resources[r], i) for r, i in sorted(used)])
+    plans[key] = (nodes, plan, {used_key: access.decisions[used_key] for used_key in sorted(used)})
     return plan
 
 

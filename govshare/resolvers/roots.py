@@ -70,10 +70,11 @@ def lookup(resource: Resource) -> Resolver:
             return level
 
         level = planned(ctx, info, build)
-        (rows,) = await keyed_loader(ctx, level, resource.key).rows((args[resource.key],))
+        alone = ctx.lone_root
+        (rows,) = await keyed_loader(ctx, level, resource.key).rows((args[resource.key],), alone=alone)
         if not rows:
             return None
-        await fill(ctx, level, rows[:1])
+        await fill(ctx, level, rows[:1], alone=alone)
         return rows[0]
 
     return resolve
@@ -122,7 +123,7 @@ def connection(resource: Resource) -> Resolver:
                 raise
             return _failed(plan.fields, exc)
         nodes = as_dicts(plan.level, names, rows[:first])
-        await fill(ctx, plan.level, nodes)
+        await fill(ctx, plan.level, nodes, alone=ctx.lone_root)
         # A cursor is computed only when asked for; an edge's cursor is then never read.
         cursors: list[str | None] = (
             [cursor.encode(resource, order, [n[o.lstrip("-")] for o in order]) for n in nodes]
