@@ -173,6 +173,12 @@ class _Writer:
         return self.pick(pool if pool and self.chance(0.85) else SCALARS.get(type_.name, SCALARS["String"]))
 
 
+def _object_type(schema: GraphQLSchema, name: str) -> GraphQLObjectType:
+    found = schema.type_map[name]
+    assert isinstance(found, GraphQLObjectType)
+    return found
+
+
 @st.composite
 def operations(draw: st.DrawFn, schema: GraphQLSchema, pools: Pools, *, mutation: bool = False) -> GraphQLRequest:
     """One operation on ``schema``'s query root (or its mutation root), with its variables."""
@@ -181,14 +187,17 @@ def operations(draw: st.DrawFn, schema: GraphQLSchema, pools: Pools, *, mutation
     doc = _Document(depth=draw(st.integers(1, 3)))
     writer = _Writer(draw, schema, pools, doc)
     names = sorted(root.fields) + ([] if mutation else ["__schema", "__type"])
-    chosen = writer.some(names, 1, 1 if mutation else 3)
+    chosen = writer.some(names, 1, 2 if mutation else 3)  # mutations run one after another
     parts = []
     for name in chosen:
         if name == "__schema":
-            parts.append("__schema { types { name } }" if writer.chance(0.7) else "__schema { queryType { name } }")
+            selection = (
+                writer.selection(_object_type(schema, "__Schema"), 2) if writer.chance(0.5) else "types { name }"
+            )
+            parts.append(f"__schema {{ {selection} }}")
         elif name == "__type":
-            kind = " kind fields { name }" if writer.chance(0.5) else ""
-            parts.append(f"__type(name: {literal(writer.pick(sorted(schema.type_map)))}) {{ name{kind} }}")
+            selection = writer.selection(_object_type(schema, "__Type"), 2) if writer.chance(0.5) else "name kind"
+            parts.append(f"__type(name: {literal(writer.pick(sorted(schema.type_map)))}) {{ {selection} }}")
         else:
             parts.append(writer.field(root, name, 1))
     if writer.chance(0.1):
@@ -199,10 +208,16 @@ def operations(draw: st.DrawFn, schema: GraphQLSchema, pools: Pools, *, mutation
     header = ""
     if doc.variables:
         header = "(" + ", ".join(f"${n}: {t}" for n, (t, _) in doc.variables.items()) + ")"
-    name = draw(st.sampled_from(["", "", "Op"]))
+    name = writer.pick(("", "", "Op"))
     keyword = "mutation" if mutation else "query"
     query = f"{keyword} {name}{header} {{ {body} }}" + "".join(f"\n{f}" for f in doc.fragments)
+    operation_name = name or None
+    if writer.chance(0.05):  # another operation in the document: the name chooses (or names none)
+        query += "\nquery Other { __typename }"
+        operation_name = writer.pick((operation_name, "Other", "Missing", None))
     variables = {n: v for n, (_, v) in doc.variables.items()}
     if variables and writer.chance(0.08):
         variables[writer.pick(sorted(variables))] = writer.pick(WRONG)  # a variable of the wrong type
-    return GraphQLRequest(query, variables or None, name or None)
+    if variables and writer.chance(0.05):
+        del variables[writer.pick(sorted(variables))]  # a variable not given
+    return GraphQLRequest(query, variables or None, operation_name)
