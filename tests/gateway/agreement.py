@@ -11,7 +11,7 @@ operations meet real rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,10 +74,15 @@ class _Writer:
         return self.draw(st.sampled_from(options))
 
     def some(self, options: Sequence[Any], least: int, most: int) -> list[Any]:
-        """Up to ``most`` distinct options, in the order drawn."""
+        """Up to ``most`` distinct options, in the order drawn (an option listed twice comes up more often)."""
         left = list(options)
-        count = self.draw(st.integers(min(least, len(left)), min(most, len(left))))
-        return [left.pop(self.draw(st.integers(0, len(left) - 1))) for _ in range(count)]
+        count = self.draw(st.integers(min(least, len(set(left))), min(most, len(set(left)))))
+        chosen: list[Any] = []
+        for _ in range(count):
+            option = left[self.draw(st.integers(0, len(left) - 1))]
+            chosen.append(option)
+            left = [o for o in left if o != option]
+        return chosen
 
     # --- selections -----------------------------------------------------------------------------------------
 
@@ -111,13 +116,15 @@ class _Writer:
         alias = ""
         if name not in _REPEATABLE:  # mostly keys of their own; "a" now and then, which may conflict
             alias = self.pick(("", "", "", "", "", "a: ", f"{name}: ", f"{name}2: "))
-        arguments = self.arguments(name, definition)
+        arguments = self.arguments(definition)
         directive = self.directive() if self.chance(0.15) else ""
         named = get_named_type(definition.type)
-        selection = ""
-        if isinstance(named, GraphQLObjectType):
-            selection = " { " + self.selection(named, depth + 1) + " }"
-        return f"{alias}{name}{arguments}{directive}{selection}"
+        if not isinstance(named, GraphQLObjectType):
+            return f"{alias}{name}{arguments}{directive}"
+        written = f"{alias}{name}{arguments}{directive} {{ {self.selection(named, depth + 1)} }}"
+        if self.chance(0.1):  # the same key again with other subfields: the two selections are merged
+            written += f" {alias}{name}{arguments} {{ {self.selection(named, depth + 1)} }}"
+        return written
 
     def directive(self) -> str:
         which = self.pick(("include", "skip"))
@@ -132,7 +139,7 @@ class _Writer:
 
     # --- arguments and values -------------------------------------------------------------------------------
 
-    def arguments(self, field_name: str, definition: GraphQLField) -> str:
+    def arguments(self, definition: GraphQLField) -> str:
         written = []
         for name, argument in definition.args.items():
             required = isinstance(argument.type, GraphQLNonNull)
@@ -167,9 +174,7 @@ class _Writer:
         assert isinstance(type_, GraphQLScalarType)
         if type_.name == "Int" and hint == "first":
             return self.pick((0, 1, 2, 3, 3, 5, -1, 1001))
-        if type_.name == "String" and hint == "name":  # __type(name:)
-            return self.pick(sorted(self.schema.type_map))
-        pool = self.pools.get(hint) if type_.name not in ("Int", "Boolean") or hint in self.pools else None
+        pool = self.pools.get(hint)
         return self.pick(pool if pool and self.chance(0.85) else SCALARS.get(type_.name, SCALARS["String"]))
 
 
@@ -180,13 +185,16 @@ def _object_type(schema: GraphQLSchema, name: str) -> GraphQLObjectType:
 
 
 @st.composite
-def operations(draw: st.DrawFn, schema: GraphQLSchema, pools: Pools, *, mutation: bool = False) -> GraphQLRequest:
-    """One operation on ``schema``'s query root (or its mutation root), with its variables."""
+def operations(
+    draw: st.DrawFn, schema: GraphQLSchema, pools: Pools, *, mutation: bool = False, focus: Iterable[str] = ()
+) -> GraphQLRequest:
+    """One operation on ``schema``'s query root (or its mutation root), with its variables; root fields
+    named in ``focus`` come up three times as often."""
     root = schema.mutation_type if mutation else schema.query_type
     assert root is not None
     doc = _Document(depth=draw(st.integers(1, 3)))
     writer = _Writer(draw, schema, pools, doc)
-    names = sorted(root.fields) + ([] if mutation else ["__schema", "__type"])
+    names = sorted(root.fields) + ([] if mutation else ["__schema", "__type", *2 * sorted(focus)])
     chosen = writer.some(names, 1, 2 if mutation else 3)  # mutations run one after another
     parts = []
     for name in chosen:
