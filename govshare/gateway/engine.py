@@ -59,7 +59,7 @@ _HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=lambda _values: None)
 class Run:
     """One execution of one operation plan."""
 
-    __slots__ = ("context", "errors", "fragments", "nulled", "operation", "root_value", "schema", "variables")
+    __slots__ = ("context", "errors", "fragments", "muted", "nulled", "operation", "root_value", "schema", "variables")
 
     def __init__(
         self,
@@ -76,6 +76,7 @@ class Run:
         self.root_value = root_value
         self.errors: list[GraphQLError] = []
         self.nulled: set[Path | None] = set()
+        self.muted: set[Path | None] = set()  # objects and lists ended by a failed field or item (see _settle)
 
     async def execute(self, plan: OperationPlan) -> ExecutionResult:
         self.operation = plan.operation
@@ -98,6 +99,8 @@ class Run:
             if step in self.nulled:
                 return
             step = step.prev
+            if step in self.muted:
+                return
         if None in self.nulled:
             return
         self.nulled.add(position)
@@ -170,17 +173,28 @@ class Run:
             shaped[field.key] = value
             if _is_awaitable(value):
                 pending.append((field.key, value))
-        if len(pending) == 1:  # most operations: one root field, awaited in place (no task)
-            key, value = pending[0]
-            shaped[key] = await value
-        elif pending:
-            # Every field settles before a null travels up: none is left running.
-            done = await asyncio.gather(*(value for _, value in pending), return_exceptions=True)
+        if pending:
+            done = await self._settle([value for _, value in pending], path)
             for (key, _), result in zip(pending, done, strict=True):
-                if isinstance(result, BaseException):
-                    raise result
                 shaped[key] = result
         return shaped
+
+    async def _settle(self, values: Sequence[Awaitable[Any]], path: Path | None) -> list[Any]:
+        """The fields (or items) at ``path``, awaited together; the first failure in time ends them all.
+
+        graphql-core then cancels the others, so that what they would report later never shows. Here
+        they still settle before the null travels up (none is left running, no statement is cut short),
+        but their later errors are muted.
+        """
+        if len(values) == 1:  # awaited in place, as graphql-core does: the same interleaving
+            return [await values[0]]
+        futures = [asyncio.ensure_future(value) for value in values]
+        try:
+            return await asyncio.gather(*futures)
+        except Exception:
+            self.muted.add(path)
+            await asyncio.gather(*futures, return_exceptions=True)
+            raise
 
     async def _serially(self, plan: ObjectPlan, source: Any) -> dict[str, Any]:
         shaped: dict[str, Any] = {}
@@ -338,11 +352,7 @@ class Run:
                         f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
                     )
                 items = [self._item_async(field, item, v, Path(path, n, None)) for n, v in enumerate(value)]
-                done = await asyncio.gather(*items, return_exceptions=True)
-                for result in done:
-                    if isinstance(result, BaseException):
-                        raise result
-                return done
+                return await self._settle(items, path)
             if kind == "object":
                 assert completion.object is not None
                 return await self._object(completion.object, value, path)
