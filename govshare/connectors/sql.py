@@ -84,9 +84,10 @@ class SqlConnector(Connector):
         # builds no SQLAlchemy statement for a shape seen before.
         self._statements = Statements(self._engine.dialect)
         self._direct = self._engine.dialect.driver == "asyncpg"
-        # Up to half the pool stays with the direct path; the rest serves SQLAlchemy's executions.
+        # Idle connections of the direct path stay checked out (see _fetch_direct); an execution
+        # through SQLAlchemy first hands one back, so that the pool always has one for it.
         self._parked: list[tuple[Any, float]] = []
-        self._park_limit = (pool_size or _SERVER_POOL) // 2
+        self._park_limit = pool_size or _SERVER_POOL
 
     @property
     def statements(self) -> StatementCache:
@@ -126,6 +127,8 @@ class SqlConnector(Connector):
             if direct:
                 connected = True
                 return await self._fetch_direct(compiled, params)
+            if self._parked:
+                await greenlet_spawn(self._parked.pop()[0].close)
             async with self._engine.connect() as conn:
                 connected = True
                 if compiled.statement is not None:  # values rendered into the SQL: SQLAlchemy executes it
@@ -167,8 +170,8 @@ class SqlConnector(Connector):
 
         SQLAlchemy's connection, execution context and result objects cost more than the
         statement on a lookup; asyncpg keeps its own prepared statements per connection.
-        A few connections stay checked out between statements (``_parked``): a checkout
-        from SQLAlchemy's pool costs two greenlet switches and its events.
+        Its connections stay checked out between statements (``_parked``): a checkout from
+        SQLAlchemy's pool costs two greenlet switches and its events.
         """
         parked = self._parked
         while parked:
