@@ -25,8 +25,9 @@ class BulkAppend:
 
     def __init__(self, dialect: Dialect) -> None:
         quote = dialect.identifier_preparer.quote
-        self.names = [str(c.name) for c in audit_records.columns]  # JSON keys: plain str, not quoted_name
-        columns = ", ".join(quote(name) for name in self.names)
+        self._connection: AsyncConnection | None = None
+        self._driver: Any = None
+        columns = ", ".join(quote(c.name) for c in audit_records.columns)
         table = quote(audit_records.name)
         self.sql = (
             f"WITH written AS (INSERT INTO {table} ({columns}) "
@@ -36,15 +37,17 @@ class BulkAppend:
 
     async def run(self, conn: AsyncConnection, rows: list[dict[str, Any]], head_seq: int, head_hash: str) -> bool:
         """Append ``rows`` and move the head; False when another writer took these sequence numbers."""
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection  # asyncpg's own connection: no SQLAlchemy execution per batch
+        if self._connection is not conn:  # the writer keeps its connection: its driver's is found once
+            self._driver = (await conn.get_raw_connection()).driver_connection
+            self._connection = conn
+        driver: Any = self._driver  # asyncpg's own connection: no SQLAlchemy execution per batch
         try:
             await driver.execute(self.sql, self.batch(rows), head_seq, head_hash)
         except asyncpg.UniqueViolationError:
             return False
         return True
 
-    def batch(self, rows: list[dict[str, Any]]) -> str:
-        """The rows as the one JSON parameter; JSON columns' values nest as they are (as the store writes them)."""
-        names = self.names
-        return orjson.dumps([{name: row[name] for name in names} for row in rows]).decode()
+    @staticmethod
+    def batch(rows: list[dict[str, Any]]) -> str:
+        """The rows (keyed by column) as the one JSON parameter; JSON columns' values nest as they are."""
+        return orjson.dumps(rows).decode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -53,10 +54,11 @@ class AuditRecord:
 
     @property
     def touched(self) -> str:
-        return "".join(f" {resource}.{item}={effect}" for resource, item, effect, *_ in self.decisions) + " "
+        return "".join([f" {resource}.{item}={effect}" for resource, item, effect, *_ in self.decisions]) + " "
 
     def canonical(self) -> bytes:
-        content = {f.name: getattr(self, f.name) for f in _FIELDS if f.name != "hash"}
+        content = dict(zip(_NAMES, _VALUES(self), strict=True))
+        del content["hash"]
         if self.result_key_id is None:
             del content["result_key_id"]  # records from before the key id hash as they were written
         if self.recorded_at is not None:
@@ -69,14 +71,16 @@ class AuditRecord:
 
     def as_dict(self) -> dict[str, Any]:
         # Shallow on purpose: this runs for every request, and nothing mutates the parts.
-        data = {f.name: getattr(self, f.name) for f in _FIELDS}
+        data = dict(zip(_NAMES, _VALUES(self), strict=True))
         data["recorded_at"] = _utc_iso(self.recorded_at) if self.recorded_at else None
         return data
 
 
-_FIELDS = fields(AuditRecord)
+_NAMES = tuple(f.name for f in fields(AuditRecord))
+_VALUES = operator.attrgetter(*_NAMES)  # every field's value in one call: this runs twice per record
 
 
 def _utc_iso(moment: datetime.datetime) -> str:
     # Databases hand back naive or aware datetimes; the chain hashes one spelling.
-    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: the same spelling for four-digit years, at a fraction of the cost.
+    return as_utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
