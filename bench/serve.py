@@ -1,6 +1,6 @@
 """Launches one benchmark server: `python bench/serve.py govshare|bare --catalog FILE --port P [--audit off]`.
 
-uvicorn with one worker and log level warning, on 127.0.0.1, as `govshare serve` runs it.
+uvicorn with one worker and the server options of `govshare serve`, on 127.0.0.1.
 Settings come from the environment (GOVSHARE_DATA_DIR, GOVSHARE_SECRET).
 ``--audit off`` swaps the runtime's audit log for one that records nothing, to
 measure what durable auditing costs; it exists here only, never in the package.
@@ -25,6 +25,7 @@ from govshare.app import create_app
 from govshare.audit.log import AuditLog
 from govshare.audit.record import AuditRecord
 from govshare.catalog import load_catalog
+from govshare.commands.serve import server_options
 from govshare.settings import load_settings
 
 
@@ -69,5 +70,6 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--audit", choices=["on", "off"], default="on")
     args = parser.parse_args()
+    # The server options of `govshare serve` for every kind: the same stack under each.
     uvicorn.run(build(args.kind, args.catalog, args.audit == "on"), host="127.0.0.1", port=args.port,
-                workers=1, log_level="warning")  # fmt: skip
+                **server_options())  # fmt: skip

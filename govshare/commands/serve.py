@@ -56,6 +56,9 @@ def server_options() -> dict[str, Any]:
         "http": "httptools" if installed("httptools") else "auto",
         "ws": "none",  # GraphQL over HTTP only
         "log_level": "warning",
+        # Every request is in the audit log; the access log's lines are below the log level
+        # anyway, yet each request would format their fields.
+        "access_log": False,
     }
 
 
