@@ -59,7 +59,7 @@ def build(kind: str, catalog_path: Path, audit: bool) -> Starlette:
     catalog = load_catalog(catalog_path)
     if kind == "bare":
         return create_bare_app(catalog.sources["police_db"].url, catalog.sources["elicense_db"].url)
-    app = create_app(catalog, load_settings())
+    app = create_app(catalog, load_settings(), serving=True)
     return app if audit else without_audit(app)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator
 
@@ -74,13 +75,29 @@ class App(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(catalog: Catalog, settings: Settings) -> Starlette:
+def serving_gc() -> None:
+    """The garbage collector of a serving process, set once its runtime is up.
+
+    What exists then (schema, catalog, plans' types, modules) lives as long as the
+    process: frozen, no collection walks it again. A request makes thousands of
+    containers that reference counting frees; collecting every 700 of them would
+    walk the ones still in use several times per request.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
+def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -> Starlette:
+    """The app; ``serving``: the process does nothing else (``serving_gc`` once it has started)."""
     schema = build_schema(catalog)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await open_runtime(catalog, settings)
         app.state.gateway = Gateway(runtime, schema, replay=replay)
+        if serving:
+            serving_gc()
         try:
             yield
         finally:
@@ -109,4 +126,4 @@ def app_from_environment() -> Starlette:
         raise RuntimeError(
             f"{CATALOG_ENV} names no catalog file: start several workers with `govshare serve --workers N`"
         )
-    return create_app(load_catalog(path), load_settings())
+    return create_app(load_catalog(path), load_settings(), serving=True)

@@ -105,7 +105,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers > 1:
         _serve_workers(args, catalog, settings)
     else:
-        uvicorn.run(create_app(catalog, settings), host=args.host, port=args.port, **server_options())
+        uvicorn.run(create_app(catalog, settings, serving=True), host=args.host, port=args.port, **server_options())
     return 0
 
 

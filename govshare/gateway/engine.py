@@ -118,9 +118,13 @@ class Run:
 
     # -- objects ----------------------------------------------------------------
 
-    def _rows(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
-        """An object of plain reads: one synchronous walk, no resolve info, no awaiting."""
-        self._check_type(plan, source, path)
+    def _rows(self, plan: ObjectPlan, source: Any, parent: Path | None, index: int | None = None) -> dict[str, Any]:
+        """An object of plain reads: one synchronous walk, no resolve info, no awaiting.
+
+        Its path is ``parent``, or item ``index`` of the list at ``parent``: made only for an error.
+        """
+        if plan.type.is_type_of is not None:
+            self._check_type(plan, source, _at(parent, index))
         shaped: dict[str, Any] = {}
         if not plan.steps:  # every field skipped: the source (None at the root) is not read
             return shaped
@@ -137,10 +141,10 @@ class Run:
             completion = field.completion
             if value is None:
                 if completion.non_null:
-                    self._fail(self._null_error(field), field, completion, Path(path, key, type_name))
+                    self._fail(self._null_error(field), field, completion, Path(_at(parent, index), key, type_name))
                 shaped[key] = None
             elif type(value) is FieldError:
-                self._fail(value.error(), field, completion, Path(path, key, type_name))
+                self._fail(value.error(), field, completion, Path(_at(parent, index), key, type_name))
                 shaped[key] = None
             elif completion.coerce is not None:
                 # A leaf, completed here: this runs once per value of every row.
@@ -149,11 +153,11 @@ class Run:
                     if coerced is None or coerced is Undefined:
                         coerced = _leaf(completion, value)  # raises graphql-core's error
                 except Exception as exc:
-                    self._fail(exc, field, completion, Path(path, key, type_name))
+                    self._fail(exc, field, completion, Path(_at(parent, index), key, type_name))
                     coerced = None
                 shaped[key] = coerced
             else:
-                shaped[key] = self._complete_sync(field, completion, value, Path(path, key, type_name))
+                shaped[key] = self._complete_sync(field, completion, value, Path(_at(parent, index), key, type_name))
         return shaped
 
     def _check_type(self, plan: ObjectPlan, source: Any, path: Path | None) -> None:
@@ -299,7 +303,7 @@ class Run:
                     raise GraphQLError(
                         f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
                     )
-                return [self._item_sync(field, item, v, Path(path, n, None)) for n, v in enumerate(value)]
+                return [self._item_sync(field, item, v, path, n) for n, v in enumerate(value)]
             raise TypeError(f"abstract type {completion.output} in a plain subtree")
         except _Propagate:
             raise
@@ -310,19 +314,19 @@ class Run:
             self._add(error, path)
             return None
 
-    def _item_sync(self, field: FieldPlan, item: Completion, value: Any, path: Path) -> Any:
+    def _item_sync(self, field: FieldPlan, item: Completion, value: Any, parent: Path, n: int) -> Any:
         plan = item.object
         if plan is not None and value is not None and type(value) is not FieldError:
             try:
-                return self._rows(plan, value, path)
+                return self._rows(plan, value, parent, n)
             except _Propagate as exc:
                 if item.non_null:
                     raise
-                self._add(exc.error, path)
+                self._add(exc.error, Path(parent, n, None))
                 return None
         if type(value) is FieldError:
             value = value.error()
-        return self._complete_sync(field, item, value, path)
+        return self._complete_sync(field, item, value, Path(parent, n, None))
 
     async def _complete_async(self, field: FieldPlan, completion: Completion, value: Any, path: Path) -> Any:
         try:
@@ -386,6 +390,10 @@ class Run:
                 field.nodes,
             )
         return plan
+
+
+def _at(parent: Path | None, index: int | None) -> Path | None:
+    return parent if index is None else Path(parent, index, None)
 
 
 def _leaf(completion: Completion, value: Any) -> Any:
