@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from govshare.app import create_app
 from govshare.audit.keys import KEYRING, ResultKeys
@@ -23,6 +24,7 @@ from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.settings import SettingsError, load_settings
 from govshare.store.database import migrate, store_engine
+from govshare.store.tables import audit_checkpoints
 from tests.audit.conftest import Served
 from tests.services import serve_app
 from tests.testville import City
@@ -113,7 +115,7 @@ def test_purge_keeps_a_year_and_the_rest_still_verifies(tmp_path: Path) -> None:
     # The log's clock is the real one; here it is handed a moment a year and more back, then today.
     moment = [datetime(2025, 10, 1, 8, tzinfo=UTC)]
 
-    async def scenario() -> tuple[int, int, bool, int]:
+    async def scenario() -> tuple[int, int, bool, int, list[tuple[int, int]]]:
         engine = store_engine(f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}")
         await migrate(engine)
         keys = ResultKeys(tmp_path / "audit-keys.json", "purge")
@@ -127,13 +129,20 @@ def test_purge_keeps_a_year_and_the_rest_still_verifies(tmp_path: Path) -> None:
             with pytest.raises(ValueError, match="at least 365 days"):
                 await audit.purge(100)
             deleted, anchor = await audit.purge(365)
+            await audit.checkpoint()
             result = await verify_log(engine, audit.key)
-            return deleted, anchor, result.ok, result.records
+            async with engine.connect() as conn:
+                counts = select(audit_checkpoints.c.head_seq, audit_checkpoints.c.count).order_by(
+                    audit_checkpoints.c.id
+                )
+                signed = [(int(head), int(count)) for head, count in (await conn.execute(counts)).all()]
+            return deleted, anchor, result.ok, result.records, signed
         finally:
             await audit.close()
             await engine.dispose()
 
-    assert asyncio.run(scenario()) == (5, 5, True, 4)
+    # Checkpoints sign the records kept: every one until the purge, then the four after its anchor.
+    assert asyncio.run(scenario()) == (5, 5, True, 4, [(3, 3), (6, 6), (9, 9), (9, 4)])
 
 
 def test_govshare_now_moves_neither_record_times_nor_retention(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
