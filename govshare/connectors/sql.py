@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,14 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.util import greenlet_spawn
 
 from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable
+from govshare.connectors.sql_held import HeldConnections
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
 from govshare.filters import ALL_OPS
 
 _SERVER_POOL = 10  # connections to a database server, by default
-_PARKED_FOR = 1800.0  # seconds a connection serves the direct path before the pool may recycle it
 
 # Plain URLs are rewritten to the asyncio driver of their database.
 _ASYNC_DRIVERS = {
@@ -84,10 +82,7 @@ class SqlConnector(Connector):
         # builds no SQLAlchemy statement for a shape seen before.
         self._statements = Statements(self._engine.dialect)
         self._direct = self._engine.dialect.driver == "asyncpg"
-        # Idle connections of the direct path stay checked out (see _fetch_direct); an execution
-        # through SQLAlchemy first hands one back, so that the pool always has one for it.
-        self._parked: list[tuple[Any, float]] = []
-        self._park_limit = pool_size or _SERVER_POOL
+        self._held = HeldConnections(self._engine, pool_size or _SERVER_POOL, statement_timeout + 1)
 
     @property
     def statements(self) -> StatementCache:
@@ -110,7 +105,7 @@ class SqlConnector(Connector):
         await self._fetch(*self._statements.ping())
 
     async def close(self) -> None:
-        await self._unpark()
+        await self._held.close()
         await self._engine.dispose()
 
     # -- execution ------------------------------------------------------------
@@ -127,9 +122,9 @@ class SqlConnector(Connector):
             if direct:
                 connected = True
                 return await self._fetch_direct(compiled, params)
-            if self._parked:
-                await greenlet_spawn(self._parked.pop()[0].close)
-            async with self._engine.connect() as conn:
+            async with self._held.pooled():
+                conn = await self._engine.connect().start()
+            try:
                 connected = True
                 if compiled.statement is not None:  # values rendered into the SQL: SQLAlchemy executes it
                     assert isinstance(params, dict)
@@ -142,6 +137,8 @@ class SqlConnector(Connector):
                     return compiled.rows(cursor.fetchall(), cursor.description)
                 finally:
                     result.close()
+            finally:
+                await conn.close()
 
         deadline = contextlib.nullcontext() if direct else asyncio.timeout(self.statement_timeout)
         try:
@@ -166,37 +163,19 @@ class SqlConnector(Connector):
             raise SourceUnavailable(self.name, reason) from e
 
     async def _fetch_direct(self, compiled: Compiled, params: Any) -> list[tuple[Any, ...]]:
-        """asyncpg, a statement that ran once: straight to the driver on a pooled connection.
+        """asyncpg, a statement that ran once: straight to the driver on a held connection.
 
         SQLAlchemy's connection, execution context and result objects cost more than the
         statement on a lookup; asyncpg keeps its own prepared statements per connection.
-        Its connections stay checked out between statements (``_parked``): a checkout from
-        SQLAlchemy's pool costs two greenlet switches and its events.
         """
-        parked = self._parked
-        while parked:
-            raw, since = parked.pop()
-            if time.monotonic() - since < _PARKED_FOR:
-                break
-            await greenlet_spawn(raw.close)  # the pool recycles it on its next checkout
-        else:
-            raw, since = await self._engine.raw_connection(), time.monotonic()
+        held = await self._held.take()
         try:
-            records = await raw.driver_connection.fetch(compiled.sql, *params, timeout=self.statement_timeout)
+            records = await held[0].driver_connection.fetch(compiled.sql, *params, timeout=self.statement_timeout)
         except BaseException:
-            await greenlet_spawn(raw.invalidate)  # its state is unknown: never handed out again
-            await self._unpark()  # the others may be stale too: the pool checks them on checkout
+            await self._held.discard(held)
             raise
-        if len(parked) < self._park_limit:
-            parked.append((raw, since))
-        else:
-            await greenlet_spawn(raw.close)  # back to the pool
+        await self._held.put(held)
         return compiled.rows(records, None)
-
-    async def _unpark(self) -> None:
-        parked, self._parked = self._parked, []
-        for raw, _ in parked:
-            await greenlet_spawn(raw.close)
 
 
 def _lost(e: BaseException) -> bool:
