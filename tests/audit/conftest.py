@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from govshare.audit.keys import ResultKeys
+from govshare.audit.log import AuditLog
 from govshare.auth import issue_token
 from govshare.settings import Settings
+from govshare.store.database import migrate, store_engine
 from tests.services import POSTGRES, fresh_database
 from tests.testville import City
 from tests.worlds import graphql_headers, serve_gateway
@@ -29,6 +32,13 @@ class Served:
              roles: tuple[str, ...] = ("member",), **kwargs: Any) -> httpx.Response:  # fmt: skip
         headers = graphql_headers(self.settings, department, "alice", roles, purpose)
         return httpx.post(f"{self.url}/graphql", json={"query": query, **kwargs}, headers=headers, timeout=30)
+
+
+async def new_log(store_url: str, key: bytes, keyring: Path, **options: Any) -> AuditLog:
+    """An audit log on a freshly migrated store; ``log.engine`` is its engine."""
+    engine = store_engine(store_url)
+    await migrate(engine)
+    return AuditLog(engine, key, ResultKeys(keyring, keyring.stem), **options)
 
 
 def served_settings(directory: Path, store_url: str = "") -> Settings:

@@ -13,14 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from govshare.audit.keys import ResultKeys
-from govshare.audit.log import AuditLog, AuditUnavailable, checkpoint_key
+from govshare.audit.log import AuditUnavailable, checkpoint_key
 from govshare.audit.read import EVERY_RECORD, AuditFilter, list_records
 from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.settings import Settings
-from govshare.store.database import migrate, store_engine
-from tests.audit.conftest import Served, served_settings
+from govshare.store.database import store_engine
+from tests.audit.conftest import Served, new_log, served_settings
 from tests.testville import City
 from tests.worlds import serve_gateway
 
@@ -91,9 +90,8 @@ def test_requests_get_503_while_the_store_is_locked_and_are_recorded_once_it_is_
 async def test_a_batch_gives_up_on_a_held_lock_at_once_on_either_store(
     store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = store_engine(store_url)
-    await migrate(engine)
-    audit = AuditLog(engine, KEY, ResultKeys(tmp_path / "audit-keys.json", "locked"), wait=3.0)
+    audit = await new_log(store_url, KEY, tmp_path / "locked.json", wait=3.0)
+    engine = audit.engine
     try:
         await audit.append(AuditRecord(kind="query", outcome="answered", user="before"))
         async with engine.connect() as holder:

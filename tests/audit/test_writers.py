@@ -18,6 +18,7 @@ from govshare.audit.record import AuditRecord
 from govshare.audit.verify import verify_log
 from govshare.store.database import migrate, store_engine
 from govshare.store.tables import audit_checkpoints, audit_records
+from tests.audit.conftest import new_log
 
 KEY = checkpoint_key("writers-tests-key")
 
@@ -56,9 +57,8 @@ async def test_two_writers_interleave_into_one_whole_chain(store_url: str, tmp_p
 async def test_a_postgresql_writer_appends_each_batch_in_one_statement_and_keeps_every_value(
     store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = store_engine(store_url)
-    await migrate(engine)
-    log = AuditLog(engine, KEY, ResultKeys(tmp_path / "audit-keys.json", "writers"), checkpoint_every=10_000)
+    log = await new_log(store_url, KEY, tmp_path / "writers.json", checkpoint_every=10_000)
+    engine = log.engine
     through_sqlalchemy: list[str] = []
 
     def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
