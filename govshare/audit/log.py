@@ -292,7 +292,7 @@ def _chain(batch: list[Waiting], head_seq: int, head_hash: str, now: datetime.da
         record.seq, record.recorded_at, record.prev_hash = head_seq, now, head_hash
         record.duration_ms = round(record.duration_ms, 3)
         record.hash = head_hash = record.chained_hash()
-        rows.append({**record.as_dict(), "recorded_at": now, "touched": record.touched})
+        rows.append({**record.fields(), "touched": record.touched})
     return rows
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import operator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import orjson
@@ -57,7 +58,7 @@ class AuditRecord:
         return "".join([f" {resource}.{item}={effect}" for resource, item, effect, *_ in self.decisions]) + " "
 
     def canonical(self) -> bytes:
-        content = dict(zip(_NAMES, _VALUES(self), strict=True))
+        content = self.fields()
         del content["hash"]
         if self.result_key_id is None:
             del content["result_key_id"]  # records from before the key id hash as they were written
@@ -69,18 +70,29 @@ class AuditRecord:
     def chained_hash(self) -> str:
         return hashlib.sha256(self.prev_hash.encode() + b"\n" + self.canonical()).hexdigest()
 
+    def fields(self) -> dict[str, Any]:
+        """Every field as it is (the record's row, less what the log derives from it)."""
+        return dict(zip(_NAMES, _VALUES(self), strict=True))
+
     def as_dict(self) -> dict[str, Any]:
         # Shallow on purpose: this runs for every request, and nothing mutates the parts.
-        data = dict(zip(_NAMES, _VALUES(self), strict=True))
+        data = self.fields()
         data["recorded_at"] = _utc_iso(self.recorded_at) if self.recorded_at else None
         return data
 
 
-_NAMES = tuple(f.name for f in fields(AuditRecord))
+_NAMES = tuple(f.name for f in dataclass_fields(AuditRecord))
 _VALUES = operator.attrgetter(*_NAMES)  # every field's value in one call: this runs twice per record
 
 
 def _utc_iso(moment: datetime.datetime) -> str:
     # Databases hand back naive or aware datetimes; the chain hashes one spelling.
     # isoformat, not strftime: the same spelling for four-digit years, at a fraction of the cost.
-    return as_utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    # The records of a batch share one moment: it is spelled once.
+    global _spelled
+    if _spelled[0] is not moment:
+        _spelled = (moment, as_utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z")
+    return _spelled[1]
+
+
+_spelled: tuple[datetime.datetime | None, str] = (None, "")
