@@ -44,15 +44,18 @@ class HeldConnections:
             await self._give_back(held[0])
         if self._held < self._share:
             return await self._check_out()
-        future: asyncio.Future[Held | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Held | None] = loop.create_future()
         self._waiting.append(future)
+        timer = loop.call_later(self._wait, _expire, future)  # a timer, cheaper than a timeout scope
         try:
-            async with asyncio.timeout(self._wait):
-                handed = await future
+            handed = await future
         except BaseException:
-            if future.done() and not future.cancelled():
+            if future.done() and not future.cancelled() and future.exception() is None:
                 self._hand_on(future.result())  # handed over as this statement gave up: pass it on
             raise
+        finally:
+            timer.cancel()
         # None: a share came free, for whichever statement checks out first
         return handed if handed is not None else await self.take()
 
@@ -116,3 +119,8 @@ class HeldConnections:
                 return
         if held is not None:
             self._idle.append(held)
+
+
+def _expire(future: asyncio.Future[Held | None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("no pooled connection came free in time"))

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from govshare.audit.log import AuditUnavailable
@@ -149,16 +149,19 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-    except ClientDisconnect:
-        # No one will read the answer, but the attempt is recorded like any other.
-        raise BadRequest(400, f"The client went away after {size} bytes, before the body ended") from None
-    return b"".join(chunks)
+    # The ASGI messages themselves (Starlette's stream would wrap each in an async generator).
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            # No one will read the answer, but the attempt is recorded like any other.
+            raise BadRequest(400, f"The client went away after {size} bytes, before the body ended")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def read_request(request: Request, settings: Settings) -> GraphQLRequest:
