@@ -83,8 +83,9 @@ class _NoValue:
     """No value is of this type: a step whose values always take the general way."""
 
 
-# A step of a plain-read object: (response key, dict key, the Python type passed as it is, field).
-Step = tuple[str, str, type[Any], FieldPlan]
+# A step of a plain-read object: (response key, dict key, the Python type passed as it is,
+# the leaf's coercion, field).
+Step = tuple[str, str, type[Any], Callable[[Any], Any] | None, FieldPlan]
 
 
 @dataclass(slots=True, eq=False)
@@ -95,7 +96,9 @@ class ObjectPlan:
     steps: tuple[Step, ...] = ()  # the fields as flat tuples: the per-row loop reads no attributes
 
     def __post_init__(self) -> None:
-        self.steps = tuple((f.key, f.read_as, f.completion.plain or _NoValue, f) for f in self.fields)
+        self.steps = tuple(
+            (f.key, f.read_as, f.completion.plain or _NoValue, f.completion.coerce, f) for f in self.fields
+        )
 
 
 @dataclass(slots=True, eq=False)

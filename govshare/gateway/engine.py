@@ -130,34 +130,33 @@ class Run:
             return shaped
         type_name = plan.type.name
         get = source.get
-        for key, read_as, plain, field in plan.steps:
+        for key, read_as, plain, coerce, field in plan.steps:
             value = get(read_as)
             if type(value) is plain:  # most values: a string as it is
                 shaped[key] = value
-                continue
-            if field.typename:
-                shaped[key] = type_name
-                continue
-            completion = field.completion
-            if value is None:
-                if completion.non_null:
-                    self._fail(self._null_error(field), field, completion, Path(_at(parent, index), key, type_name))
-                shaped[key] = None
-            elif type(value) is FieldError:
-                self._fail(value.error(), field, completion, Path(_at(parent, index), key, type_name))
-                shaped[key] = None
-            elif completion.coerce is not None:
+            elif coerce is not None and value is not None and type(value) is not FieldError:
                 # A leaf, completed here: this runs once per value of every row.
                 try:
-                    coerced = completion.coerce(value)
+                    coerced = coerce(value)
                     if coerced is None or coerced is Undefined:
-                        coerced = _leaf(completion, value)  # raises graphql-core's error
+                        coerced = _leaf(field.completion, value)  # raises graphql-core's error
                 except Exception as exc:
-                    self._fail(exc, field, completion, Path(_at(parent, index), key, type_name))
+                    self._fail(exc, field, field.completion, Path(_at(parent, index), key, type_name))
                     coerced = None
                 shaped[key] = coerced
+            elif field.typename:
+                shaped[key] = type_name
+            elif value is None:
+                if field.completion.non_null:
+                    error = self._null_error(field)
+                    self._fail(error, field, field.completion, Path(_at(parent, index), key, type_name))
+                shaped[key] = None
+            elif type(value) is FieldError:
+                self._fail(value.error(), field, field.completion, Path(_at(parent, index), key, type_name))
+                shaped[key] = None
             else:
-                shaped[key] = self._complete_sync(field, completion, value, Path(_at(parent, index), key, type_name))
+                at = Path(_at(parent, index), key, type_name)
+                shaped[key] = self._complete_sync(field, field.completion, value, at)
         return shaped
 
     def _check_type(self, plan: ObjectPlan, source: Any, path: Path | None) -> None:
