@@ -122,7 +122,8 @@ class SqlConnector(Connector):
             if direct:
                 connected = True
                 return await self._fetch_direct(compiled, params)
-            async with self._held.pooled():
+            # Only the asyncpg path holds connections that SQLAlchemy's executions may need back.
+            async with self._held.pooled() if self._direct else contextlib.nullcontext():
                 conn = await self._engine.connect().start()
             try:
                 connected = True

@@ -151,7 +151,7 @@ class Operations:
         if isinstance(type_, GraphQLList):
             return [self._value(type_.of_type, depth + 1) for _ in range(rng.choice([0, 1, 1, 2, 3]))]
         if isinstance(type_, GraphQLEnumType):
-            return _Enum(rng.choice([*type_.values, "NOT_A_VALUE"] if rng.random() < 0.05 else list(type_.values)))
+            return EnumValue(rng.choice([*type_.values, "NOT_A_VALUE"] if rng.random() < 0.05 else list(type_.values)))
         if isinstance(type_, GraphQLInputObjectType):
             names = sorted(type_.fields)
             if depth > 3:  # and/or/not nest no further
@@ -175,7 +175,7 @@ class Operations:
         return self.rng.choice([True, "seven", 7, 2**40, 1.5, [1, "x"], {"x": 1}, "r00001", [[["deep"]]]])
 
 
-class _Enum(str):
+class EnumValue(str):
     """An enum value: written bare in a document, as a string in variables."""
 
 
@@ -183,7 +183,7 @@ def literal(value: Any) -> str:
     """``value`` as a GraphQL literal (an input object's keys bare, enum values bare)."""
     if value is None:
         return "null"
-    if isinstance(value, _Enum):
+    if isinstance(value, EnumValue):
         return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"

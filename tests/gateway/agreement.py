@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from govshare.filters import ALL_OPS
 from govshare.gateway.executor import GraphQLRequest
-from tests.boundary.fuzz_operations import _Enum, literal
+from tests.boundary.fuzz_operations import EnumValue, literal
 
 Pools = Mapping[str, Sequence[Any]]  # argument or item name (or scalar type name) → values to use
 # Values of the wrong type for any position, and numbers out of every range (page sizes, 32-bit Int).
@@ -162,7 +162,7 @@ class _Writer:
             return [self.value(type_.of_type, hint, depth + 1) for _ in range(size)]
         if isinstance(type_, GraphQLEnumType):
             names = list(type_.values)
-            return _Enum(self.pick(names) if not self.chance(0.03) else "NOT_A_VALUE")
+            return EnumValue(self.pick(names) if not self.chance(0.03) else "NOT_A_VALUE")
         if isinstance(type_, GraphQLInputObjectType):
             names = sorted(n for n in type_.fields if depth < 2 or n not in ("and", "or", "not"))
             required = [n for n, f in type_.fields.items() if isinstance(f.type, GraphQLNonNull)]

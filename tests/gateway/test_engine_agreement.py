@@ -34,7 +34,7 @@ from govshare.settings import Settings
 from tests import world
 from tests.gateway.agreement import Pools, operations
 from tests.oracle import graphql_core_body
-from tests.policies.test_leaks import SEEDED_AT, _seed, read_world
+from tests.policies.test_leaks import SEEDED_AT, read_world, seed_grants
 from tests.services import serve_app
 
 # graphql-core cancels the fields still running when a sibling fails, and a fetch cancelled on SQLite
@@ -180,7 +180,7 @@ async def _seeded(catalog: Catalog, settings: Settings) -> None:
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("GOVSHARE_NOW", SEEDED_AT)
-            await _seed(runtime)
+            await seed_grants(runtime)
     finally:
         await close_runtime(runtime)
 

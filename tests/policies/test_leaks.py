@@ -141,7 +141,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         try:
             with pytest.MonkeyPatch.context() as patch:
                 patch.setenv("GOVSHARE_NOW", SEEDED_AT)
-                portal.call(_seed, runtime)
+                portal.call(seed_grants, runtime)
             rows = read_world(world, catalog)
             for g in GRANTS:  # a row scope that hides no row, or every row, would prove nothing
                 inside = [holds(g.scope, row) for row in rows[g.resource].values()]
@@ -151,7 +151,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             portal.call(close_runtime, runtime)
 
 
-async def _seed(runtime: Runtime) -> None:
+async def seed_grants(runtime: Runtime) -> None:
     for g in GRANTS:
         new = NewGrant(g.department, g.resource, g.items, g.purposes, g.effect, g.scope, g.until, origin=g.origin)
         made = await add_grant(runtime.policies, new, AUTHORITY)
