@@ -9,7 +9,9 @@ calls the connector, and completes what a connector declines itself
 evaluates the rest, over a bounded number of rows.
 
 One request to a connector is one statement against the source (one SQL
-statement, one HTTP call); the gateway counts them per request.
+statement, one HTTP call); the gateway counts them per request. A connector
+declaring ``joins`` also answers a :class:`Joined` request, two levels of one
+source in one statement.
 """
 
 from __future__ import annotations
@@ -70,6 +72,28 @@ class Select:
 
 
 @dataclass(frozen=True, slots=True)
+class Joined:
+    """The rows of ``parent``, each with its rows of ``child`` whose ``remote`` column equals
+    the parent row's ``local`` column (a relation read with its parents, in one statement).
+
+    Parent rows come in ``parent.order``; each one's child rows in ``child.order``, at most
+    ``child.limit`` of them (a limit per parent, as ``Select.per``). NULL joins nothing.
+    ``parent`` has neither ``limit`` nor ``after``, and ``child`` neither ``after`` nor ``per``.
+    """
+
+    parent: Select
+    local: str
+    child: Select
+    remote: str
+
+    def __post_init__(self) -> None:
+        if self.parent.limit is not None or self.parent.after is not None:
+            raise ValueError(f"Joined on '{self.parent.table.name}': the parent select takes no limit or 'after'")
+        if self.child.after is not None or self.child.per is not None:
+            raise ValueError(f"Joined on '{self.child.table.name}': the child select takes no 'after' or 'per'")
+
+
+@dataclass(frozen=True, slots=True)
 class Count:
     table: TableRef
     where: Filter | None = None
@@ -97,9 +121,15 @@ class Capabilities:
     aggregate: bool = False
     # A Select's limit per distinct value of a column (``Select.per``).
     limit_per: bool = False
+    # Two levels of one source in one statement (``Joined``).
+    joins: bool = False
 
-    def decline(self, request: Select | Count | Aggregate) -> str | None:
+    def decline(self, request: Select | Count | Aggregate | Joined) -> str | None:
         """Why this request cannot be pushed down, or ``None`` when it can."""
+        if isinstance(request, Joined):
+            if not self.joins:
+                return "joined selects"
+            return self.decline(request.parent) or self.decline(request.child)
         if isinstance(request, Aggregate) and not self.aggregate:
             return "aggregates"
         if isinstance(request, Count) and not self.count:
@@ -166,6 +196,10 @@ class Connector(abc.ABC):
 
     async def count(self, request: Count) -> int:
         raise Declined(self.name, "totalCount")
+
+    async def select_joined(self, request: Joined) -> list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+        """Each parent row with its child rows (only with the ``joins`` capability)."""
+        raise Declined(self.name, "joined selects")
 
     async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
         raise Declined(self.name, "aggregates")

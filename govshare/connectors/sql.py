@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -22,12 +23,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Select, SourceUnavailable
+from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Joined, Select, SourceUnavailable
 from govshare.connectors.sql_held import HeldConnections
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
 from govshare.filters import ALL_OPS
 
 _SERVER_POOL = 10  # connections to a database server, by default
+# Dialects with LATERAL joins: a relation's rows per parent in the parents' statement.
+_LATERAL = frozenset({"postgresql"})
 
 # Plain URLs are rewritten to the asyncio driver of their database.
 _ASYNC_DRIVERS = {
@@ -82,6 +85,8 @@ class SqlConnector(Connector):
         # builds no SQLAlchemy statement for a shape seen before.
         self._statements = Statements(self._engine.dialect)
         self._direct = self._engine.dialect.driver == "asyncpg"
+        if self._engine.dialect.name in _LATERAL:
+            self.capabilities = replace(self.capabilities, joins=True)
         self._held = HeldConnections(self._engine, pool_size or _SERVER_POOL, statement_timeout + 1)
 
     @property
@@ -93,6 +98,22 @@ class SqlConnector(Connector):
     async def select(self, request: Select) -> list[tuple[Any, ...]]:
         rows = await self._fetch(*self._statements.select(request))
         return rows if request.columns else [() for _ in rows]
+
+    async def select_joined(self, request: Joined) -> list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+        if not self.capabilities.joins:
+            return await super().select_joined(request)
+        rows = await self._fetch(*self._statements.joined(request))
+        width, child_width = len(request.parent.columns), len(request.child.columns)
+        parents: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = []
+        last: Any = None
+        # A parent's rows are consecutive (ordered by its order, which ends with its key).
+        for row in rows:
+            if not parents or row[width] != last:
+                last = row[width]
+                parents.append((row[:width], []))
+            if row[-1] is not None:  # the child key: NULL when the parent has no child rows
+                parents[-1][1].append(row[width + 1 : width + 1 + child_width])
+        return parents
 
     async def count(self, request: Count) -> int:
         rows = await self._fetch(*self._statements.count(request))

@@ -32,7 +32,7 @@ from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.types import TypeEngine
 
 from govshare.catalog.model import ItemType
-from govshare.connectors.base import Aggregate, Count, Select, TableRef
+from govshare.connectors.base import Aggregate, Count, Joined, Select, TableRef
 from govshare.filters import And, Cmp, Filter, Not, Or, OrderKey
 
 _SA_TYPES: dict[ItemType, TypeEngine[Any]] = {
@@ -59,6 +59,8 @@ _COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 _LIKE = frozenset({"contains", "startsWith"})
 # The rank column of a per-group limit (in a subquery, next to the columns it returns).
 _RANK = "govshare_rank_"
+# The keys of a joined select's two tables, after each table's columns (connectors.sql splits on them).
+_PARENT_KEY, _CHILD_KEY = "govshare_parent_key_", "govshare_child_key_"
 # Tags of and/or/not in a filter shape (a comparison's shape starts with its column name).
 _AND, _OR, _NOT = 1, 2, 3
 # An `in`/`nin` list bound as one array parameter.
@@ -191,6 +193,19 @@ class Statements:
         shape = (Select, request.table, request.columns, where, request.order, after, request.limit is None, per)
         return self._compiled(shape, values, lambda binds: self._build_select(request, shape, binds)), values
 
+    def joined(self, request: Joined) -> tuple[Compiled, list[Any]]:
+        """A parent select and its child rows per parent: one statement (a LATERAL join)."""
+        parent, child = request.parent, request.child
+        values: list[Any] = []
+        where = None if parent.where is None else self._filter_shape(parent.where, values)
+        child_where = None if child.where is None else self._filter_shape(child.where, values)
+        if child.limit is not None:
+            values.append(child.limit)
+        shape = (Joined, parent.table, parent.columns, where, parent.order, request.local,
+                 child.table, child.columns, child_where, child.order, child.limit is None, request.remote)  # fmt: skip
+        build = lambda binds: self._build_joined(request, where, child_where, binds)  # noqa: E731
+        return self._compiled(shape, values, build), values
+
     def count(self, request: Count) -> tuple[Compiled, list[Any]]:
         values: list[Any] = []
         where = None if request.where is None else self._filter_shape(request.where, values)
@@ -318,6 +333,42 @@ class Statements:
             stmt = stmt.limit(limit)
         return stmt
 
+    def _build_joined(
+        self, request: Joined, where: Shape | None, child_where: Shape | None, binds: _Binds
+    ) -> SqlSelect[Any]:
+        """``parent cols, parent key, child cols, child key`` per parent and child row; a parent
+        without child rows once, its child key NULL. Binds in value order: parent filter,
+        child filter, limit."""
+        parent, child = request.parent, request.child
+        pref, cref = parent.table, child.table
+        p = self._table(pref).alias("parent_")
+        c = self._table(cref).alias("child_")
+        outer_where = [] if where is None else [self._where(p, pref, where, binds)]
+        joining = [self._col(c, cref, request.remote) == self._col(p, pref, request.local)]
+        if child_where is not None:
+            joining.append(self._where(c, cref, child_where, binds))
+        needed = dict.fromkeys([*child.columns, *(k.column for k in child.order)])
+        inner = sa.select(*(self._col(c, cref, n) for n in needed), self._col(c, cref, cref.key).label(_CHILD_KEY))
+        inner = inner.select_from(c).where(*joining)
+        for key in child.order:
+            inner = inner.order_by(*self._sort(c, cref, key))
+        if child.limit is not None:
+            inner = inner.limit(binds(sa.Integer()))
+        side = inner.lateral("joined_")
+        stmt = sa.select(
+            *(self._col(p, pref, n) for n in parent.columns),
+            self._col(p, pref, pref.key).label(_PARENT_KEY),
+            *(side.c[n] for n in child.columns),
+            side.c[_CHILD_KEY],
+        ).select_from(p.outerjoin(side, sa.true()))
+        if outer_where:
+            stmt = stmt.where(*outer_where)
+        for key in parent.order:
+            stmt = stmt.order_by(*self._sort(p, pref, key))
+        for key in child.order:
+            stmt = stmt.order_by(*self._sort(side, cref, key))
+        return stmt
+
     def _ranked(self, t: TableClause, request: Select, where: list[ColumnElement[bool]]) -> Subquery:
         """The matching rows with their rank in ``order`` within their group of ``per`` values
         (a window function: SQLite >= 3.25, PostgreSQL, MariaDB >= 10.2, MySQL >= 8)."""
@@ -364,7 +415,7 @@ class Statements:
         except KeyError:
             raise ValueError(f"column '{name}' is not declared for table '{ref.name}'") from None
 
-    def _where(self, t: TableClause, ref: TableRef, shape: Any, binds: _Binds) -> ColumnElement[bool]:
+    def _where(self, t: FromClause, ref: TableRef, shape: Any, binds: _Binds) -> ColumnElement[bool]:
         tag = shape[0]
         if tag == _AND:
             return sa.and_(sa.true(), *(self._where(t, ref, p, binds) for p in shape[1]))

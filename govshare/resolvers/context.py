@@ -16,6 +16,7 @@ from govshare.connectors.base import (
     Aggregate,
     Connector,
     Count,
+    Joined,
     Select,
     SourceUnavailable,
 )
@@ -117,6 +118,18 @@ class RequestContext:
         rows = await self._run(resource, self._connector(resource).select(request))
         self.stats[resource.source].rows += len(rows)
         return rows
+
+    def joins_declined(self, resource: Resource, request: Joined) -> bool:
+        """Whether the source of ``resource`` cannot run ``request`` as one statement."""
+        return self._connector(resource).capabilities.decline(request) is not None
+
+    async def select_joined(
+        self, resource: Resource, request: Joined
+    ) -> list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+        """Rows of two levels of one source (see ``joins_declined``): one statement, counted once."""
+        found = await self._run(resource, self._connector(resource).select_joined(request))
+        self.stats[resource.source].rows += len(found) + sum(len(rows) for _, rows in found)
+        return found
 
     async def count(self, resource: Resource, request: Count) -> int:
         connector = self._connector(resource)

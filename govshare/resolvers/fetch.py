@@ -16,7 +16,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from govshare.catalog.model import Relation, Resource
-from govshare.connectors.base import Select
+from govshare.connectors.base import Joined, Select
 from govshare.errors import FieldError, GovshareError
 from govshare.filters import Cmp, conjoin, order_keys
 from govshare.resolvers.context import RequestContext
@@ -36,24 +36,69 @@ def as_dicts(level: Level, names: Sequence[str], rows: Iterable[tuple[Any, ...]]
 
 async def rows_by(ctx: RequestContext, level: Level, item: str, values: Sequence[Any]) -> list[list[dict[str, Any]]]:
     """For each value, the rows of ``level``'s resource whose ``item`` equals it (one statement)."""
+    request = _select(ctx, level, Cmp(level.resource.items[item].column, "in", tuple(values)), per=item)
+    return _grouped(level, item, await ctx.select(level.resource, request), values)
+
+
+def _select(ctx: RequestContext, level: Level, key: Cmp | None, per: str | None) -> Select:
+    """The statement of ``level``'s rows (those matching ``key``), the limit counted per ``per``
+    value (``None``: in all, or per parent in a joined select)."""
     resource = level.resource
-    names = level.columns()
-    column = resource.items[item].column
-    request = Select(
+    return Select(
         table=ctx.runtime.tables[resource.name],
-        columns=columns_of(resource, names),
-        where=conjoin(Cmp(column, "in", tuple(values)), level.where, level.scope),
+        columns=columns_of(resource, level.columns()),
+        where=conjoin(key, level.where, level.scope),
         order=order_keys(resource, level.order),
         limit=level.first,
-        per=column if level.first is not None else None,
+        per=resource.items[per].column if per is not None and level.first is not None else None,
     )
-    rows = await ctx.select(resource, request)
+
+
+def _grouped(
+    level: Level, item: str, rows: Sequence[tuple[Any, ...]], values: Sequence[Any]
+) -> list[list[dict[str, Any]]]:
+    """For each value, the rows (as shown) whose ``item`` equals it."""
+    names = level.columns()
     position = names.index(item)
     grouped: dict[Any, list[dict[str, Any]]] = {}
     # Group on the raw join value: a mask applied below must not change which parent a row joins.
     for row, shown in zip(rows, as_dicts(level, names, rows), strict=True):
         grouped.setdefault(row[position], []).append(shown)
     return [grouped.get(v, []) for v in values]
+
+
+async def joined_lookup(ctx: RequestContext, level: Level, value: Any) -> None:
+    """A lone lookup and its one relation, when its source joins them: one statement, whose rows
+    fill the two loaders that ``rows`` and ``fill`` then read (nothing else changes)."""
+    resource = level.resource
+    if len(level.relations) != 1:
+        return
+    [child] = level.relations.values()
+    relation = resource.relations[child.relation]
+    if (
+        child.resource.source != resource.source
+        or relation.local in level.masks  # the join would see the raw value, the next level the masked one
+        or relation.local in level.denied
+        or not ctx.runtime.connectors[resource.source].capabilities.joins
+    ):
+        return
+    key = resource.key
+    request = Joined(
+        parent=_select(ctx, level, Cmp(resource.items[key].column, "in", (value,)), per=key),
+        local=resource.items[relation.local].column,
+        child=_select(ctx, child, None, per=None),
+        remote=child.resource.items[relation.remote].column,
+    )
+    if ctx.joins_declined(resource, request):
+        return
+    found = await ctx.select_joined(resource, request)
+    parents = [parent for parent, _ in found]
+    keyed_loader(ctx, level, key).known[value] = _grouped(level, key, parents, [value])[0]
+    local = level.columns().index(relation.local)
+    below = keyed_loader(ctx, child, relation.remote).known
+    for parent, rows in found:
+        if parent[local] is not None:
+            below[parent[local]] = as_dicts(child, child.columns(), rows)
 
 
 BATCH = 10_000  # join values per statement

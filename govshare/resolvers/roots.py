@@ -21,7 +21,7 @@ from govshare.filters import Filter, conjoin, order_keys, to_filter, to_order
 from govshare.policies.quota import count_check, too_many_checks
 from govshare.resolvers import cursor
 from govshare.resolvers.context import RequestContext
-from govshare.resolvers.fetch import as_dicts, columns_of, fill, keyed_loader, rows_by
+from govshare.resolvers.fetch import as_dicts, columns_of, fill, joined_lookup, keyed_loader, rows_by
 from govshare.resolvers.plan import ConnectionPlan, Level, Selection, plan_connection, plan_level
 from govshare.resolvers.plans import planned
 
@@ -70,8 +70,10 @@ def lookup(resource: Resource) -> Resolver:
             return level
 
         level = planned(ctx, info, build)
-        alone = ctx.lone_root
-        (rows,) = await keyed_loader(ctx, level, resource.key).rows((args[resource.key],), alone=alone)
+        alone, value = ctx.lone_root, args[resource.key]
+        if alone:
+            await joined_lookup(ctx, level, value)
+        (rows,) = await keyed_loader(ctx, level, resource.key).rows((value,), alone=alone)
         if not rows:
             return None
         await fill(ctx, level, rows[:1], alone=alone)
