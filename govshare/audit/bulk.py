@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from govshare.audit.record import AuditRecord
 from govshare.store.tables import audit_control, audit_records
 
 
@@ -35,19 +36,28 @@ class BulkAppend:
             f"UPDATE {quote(audit_control.name)} SET head_seq = $2, head_hash = $3 WHERE id = 1"
         )
 
-    async def run(self, conn: AsyncConnection, rows: list[dict[str, Any]], head_seq: int, head_hash: str) -> bool:
-        """Append ``rows`` and move the head; False when another writer took these sequence numbers."""
+    async def run(
+        self, conn: AsyncConnection, sealed: list[tuple[AuditRecord, bytes]], head_seq: int, head_hash: str
+    ) -> bool:
+        """Append the sealed records (each with its canonical content) and move the head; False when
+        another writer took these sequence numbers."""
         if self._connection is not conn:  # the writer keeps its connection: its driver's is found once
             self._driver = (await conn.get_raw_connection()).driver_connection
             self._connection = conn
         driver: Any = self._driver  # asyncpg's own connection: no SQLAlchemy execution per batch
         try:
-            await driver.execute(self.sql, self.batch(rows), head_seq, head_hash)
+            await driver.execute(self.sql, self.batch(sealed), head_seq, head_hash)
         except asyncpg.UniqueViolationError:
             return False
         return True
 
     @staticmethod
-    def batch(rows: list[dict[str, Any]]) -> str:
-        """The rows (keyed by column) as the one JSON parameter; JSON columns' values nest as they are."""
-        return orjson.dumps(rows).decode()
+    def batch(sealed: list[tuple[AuditRecord, bytes]]) -> str:
+        """The rows as the one JSON parameter, each made of the canonical content its hash covers
+        (serialised once): that object lacks only the hash and ``touched``; a column it leaves out
+        (a result key id that is not there) is NULL."""
+        rows = [
+            b'{"hash":"' + record.hash.encode() + b'","touched":' + orjson.dumps(record.touched) + b"," + content[1:]
+            for record, content in sealed
+        ]
+        return (b"[" + b",".join(rows) + b"]").decode()

@@ -89,8 +89,9 @@ class AuditLog:
         # A timer, not a timeout scope: the writer leaves out a record whose request stopped waiting.
         timer = loop.call_later(self.wait, _give_up, done, self.wait)
         try:
-            # Shielded: a request cancelled while it waits leaves its record to be written.
-            return await asyncio.shield(done)
+            # A request cancelled while it waits cancels ``done`` (no shield: it costs a future and
+            # two callbacks per record), and the writer writes a record whose future is cancelled.
+            return await done
         finally:
             timer.cancel()
 
@@ -167,7 +168,8 @@ class AuditLog:
     async def _commit(self, batch: list[Waiting]) -> None:
         """Write the records whose requests still wait, atomically; then tell each its sequence number."""
         # A request that stopped waiting meanwhile was answered 503: it must not be recorded as answered.
-        batch = [(record, done) for record, done in batch if not done.done()]
+        # One that was cancelled (its client went away) was not answered at all: it is recorded.
+        batch = [(record, done) for record, done in batch if not done.done() or done.cancelled()]
         if not batch:
             return
         try:
@@ -192,15 +194,15 @@ class AuditLog:
         conn = await self._connection()
         head_seq, head_hash = self._head
         now = self.now()
-        rows = _chain(batch, head_seq, head_hash, now)
-        head_seq, head_hash = head_seq + len(rows), batch[-1][0].hash
+        sealed = _chain(batch, head_seq, head_hash, now)
+        head_seq, head_hash = head_seq + len(sealed), batch[-1][0].hash
         if self._bulk is None:
             self._bulk = BulkAppend(conn.dialect)
-        if not await self._bulk.run(conn, rows, head_seq, head_hash):
+        if not await self._bulk.run(conn, sealed, head_seq, head_hash):
             self._head = None
             return False
         self._head = (head_seq, head_hash)
-        if head_seq // self.checkpoint_every > (head_seq - len(rows)) // self.checkpoint_every:
+        if head_seq // self.checkpoint_every > (head_seq - len(sealed)) // self.checkpoint_every:
             await self.checkpoint()
         return True
 
@@ -218,7 +220,8 @@ class AuditLog:
                 await stack.enter_async_context(conn.begin())
             head_seq, head_hash = await _lock_head(conn)
             now = self.now()
-            rows = _chain(batch, head_seq, head_hash, now)
+            sealed = _chain(batch, head_seq, head_hash, now)
+            rows = [{**record.fields(), "touched": record.touched} for record, _ in sealed]
             head_seq, head_hash = head_seq + len(rows), batch[-1][0].hash
             await conn.execute(audit_records.insert(), rows)
             await conn.execute(
@@ -284,16 +287,18 @@ class AuditLog:
             return deleted.rowcount, last.seq
 
 
-def _chain(batch: list[Waiting], head_seq: int, head_hash: str, now: datetime.datetime) -> list[dict[str, Any]]:
-    """Number and chain the batch's records after the head; their rows to insert."""
-    rows: list[dict[str, Any]] = []
+def _chain(
+    batch: list[Waiting], head_seq: int, head_hash: str, now: datetime.datetime
+) -> list[tuple[AuditRecord, bytes]]:
+    """Number and chain the batch's records after the head; each with the canonical content its hash covers."""
+    sealed: list[tuple[AuditRecord, bytes]] = []
     for record, _ in batch:
         head_seq += 1
         record.seq, record.recorded_at, record.prev_hash = head_seq, now, head_hash
         record.duration_ms = round(record.duration_ms, 3)
-        record.hash = head_hash = record.chained_hash()
-        rows.append({**record.fields(), "touched": record.touched})
-    return rows
+        sealed.append((record, record.seal()))
+        head_hash = record.hash
+    return sealed
 
 
 def _give_up(done: asyncio.Future[int], wait: float) -> None:

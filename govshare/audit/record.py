@@ -68,7 +68,13 @@ class AuditRecord:
         return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
     def chained_hash(self) -> str:
-        return hashlib.sha256(self.prev_hash.encode() + b"\n" + self.canonical()).hexdigest()
+        return _chained(self.prev_hash, self.canonical())
+
+    def seal(self) -> bytes:
+        """Set ``hash`` (after ``prev_hash``); returns the canonical content it covers."""
+        content = self.canonical()
+        self.hash = _chained(self.prev_hash, content)
+        return content
 
     def fields(self) -> dict[str, Any]:
         """Every field as it is (the record's row, less what the log derives from it)."""
@@ -79,6 +85,10 @@ class AuditRecord:
         data = self.fields()
         data["recorded_at"] = _utc_iso(self.recorded_at) if self.recorded_at else None
         return data
+
+
+def _chained(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
 
 
 _NAMES = tuple(f.name for f in dataclass_fields(AuditRecord))

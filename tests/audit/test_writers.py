@@ -108,3 +108,22 @@ async def test_a_postgresql_writer_appends_each_batch_in_one_statement_and_keeps
         assert (await verify_log(engine, KEY)).ok
     finally:
         await engine.dispose()
+
+
+async def test_a_request_cancelled_while_its_record_commits_is_still_recorded(store_url: str, tmp_path: Path) -> None:
+    log = await new_log(store_url, KEY, tmp_path / "cancelled.json")
+    try:
+        await log.append(_record(0, 0))
+        waiting = asyncio.create_task(log.append(_record(1, 0)))
+        await asyncio.sleep(0)  # its record is queued; it waits for the commit
+        waiting.cancel()  # the client went away
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await log.append(_record(2, 0))
+        async with log.engine.connect() as conn:
+            users = (await conn.execute(select(audit_records.c.user).order_by(audit_records.c.seq))).scalars().all()
+        assert users == ["w0-0", "w1-0", "w2-0"]
+        assert (await verify_log(log.engine, KEY)).ok
+    finally:
+        await log.close()
+        await log.engine.dispose()
