@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime
 import random
 
-from bench.peers import dataset, queries
+import pytest
+
+from bench.peers import dataset, instructions, queries
 from bench.peers.__main__ import arguments
 from bench.peers.measure import _lua
 
@@ -16,6 +18,17 @@ from bench.peers.measure import _lua
 def test_quick_is_one_short_round() -> None:
     args = arguments(["--quick", "--workers", "2"])
     assert (args.rounds, args.q2_seconds, args.workers, args.keep_db) == (1, 3.0, 2, False)
+
+
+def test_instruction_counts_take_at_least_one_request_per_concurrent_client(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = instructions.arguments([])
+    assert (args.requests, args.audit) == (400, "on")
+    assert instructions.arguments(["--requests", "16", "--audit", "off"]).audit == "off"
+    with pytest.raises(SystemExit):
+        instructions.arguments(["--requests", "15"])
+    assert "--requests must be at least 16" in capsys.readouterr().err
 
 
 def test_a_postgraphile_answer_compares_equal_to_govshares_once_licences_are_sorted() -> None:
