@@ -69,7 +69,8 @@ def _grouped(
 
 async def joined_lookup(ctx: RequestContext, level: Level, value: Any) -> None:
     """A lone lookup and its one relation, when its source joins them: one statement, whose rows
-    fill the two loaders that ``rows`` and ``fill`` then read (nothing else changes)."""
+    fill the two loaders that ``rows`` and ``fill`` then read (nothing else changes). If that
+    statement fails, nothing is filled and the two statements run as they would have."""
     resource = level.resource
     if len(level.relations) != 1:
         return
@@ -91,7 +92,11 @@ async def joined_lookup(ctx: RequestContext, level: Level, value: Any) -> None:
     )
     if ctx.joins_declined(resource, request):
         return
-    found = await ctx.select_joined(resource, request)
+    try:
+        found = await ctx.select_joined(resource, request)
+    except GovshareError:
+        # The two statements then say which level failed: the lookup answers, its relation fails at its path.
+        return
     parents = [parent for parent, _ in found]
     keyed_loader(ctx, level, key).known[value] = _grouped(level, key, parents, [value])[0]
     local = level.columns().index(relation.local)

@@ -108,3 +108,23 @@ async def test_a_vehicle_with_its_inspections_is_one_statement(joined: Client, c
     assert [e["path"][:3] for e in civil.body["errors"]] == [["vehicle", "inspections", 0]] * len(expected)
     assert {e["extensions"]["code"] for e in civil.body["errors"]} == {"FORBIDDEN"}
     assert _statements(civil) == 1
+
+
+async def test_a_failing_relation_fails_at_its_path_and_the_lookup_still_answers(
+    postgres_url: str, city: City, tmp_path: Path
+) -> None:
+    run_async(lambda: world.load(dict.fromkeys(world.TABLES_BY_SOURCE, postgres_url), city.data))
+    text = world.catalog_text(dict.fromkeys(world.TABLES_BY_SOURCE, postgres_url))
+    text = text.replace("source: inspect_db", "source: vehicle_db").replace("table: inspection", "table: gone")
+    gateway = await open_client(parse_catalog(text), tmp_path)
+    try:
+        plate = city.data.inspections[0]["plate"]
+        query = "query($p: ID!) { vehicle(plate: $p) { plate inspections { year } } }"
+        outcome = await Client(gateway).run(query, {"p": plate}, department="transport")
+        assert outcome.body["data"] == {"vehicle": {"plate": plate, "inspections": None}}
+        [error] = outcome.body["errors"]
+        assert error["path"] == ["vehicle", "inspections"] and error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
+        # The joined statement, then the two it stands for: the second is the one that failed.
+        assert _statements(outcome) == 3
+    finally:
+        await close_runtime(gateway.runtime)
