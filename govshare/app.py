@@ -1,4 +1,4 @@
-"""The HTTP server: GraphQL over HTTP at /graphql (GraphiQL in a browser), /healthz, /readyz."""
+"""The HTTP server: GraphQL over HTTP at /graphql (GraphiQL in a browser), bulk export at /export, /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from govshare.catalog.model import Catalog
 from govshare.connectors.base import Connector, SourceUnavailable
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway
+from govshare.gateway.export import export
 from govshare.gateway.http import JSONResponse, graphql
 from govshare.gateway.replay import replay
 from govshare.runtime import close_runtime, open_runtime
@@ -108,6 +109,7 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/export/{resource}", export),
             Mount(graphiql.PREFIX, graphiql.assets()),
         ],
         lifespan=lifespan,

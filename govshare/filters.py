@@ -208,13 +208,13 @@ def _coerce_ops(item_type: ItemType, ops: Any, path: str) -> dict[str, Any]:
         elif op in ("in", "nin"):
             if not isinstance(value, list):
                 raise ValueError(f"{path}.{op} must be a list")
-            coerced[op] = [_coerce_value(item_type, v, f"{path}.{op}") for v in value]
+            coerced[op] = [coerce_value(item_type, v, f"{path}.{op}") for v in value]
         else:
-            coerced[op] = _coerce_value(item_type, value, f"{path}.{op}")
+            coerced[op] = coerce_value(item_type, value, f"{path}.{op}")
     return coerced
 
 
-def _coerce_value(item_type: ItemType, value: Any, path: str) -> Any:
+def coerce_value(item_type: ItemType, value: Any, path: str) -> Any:
     try:
         if item_type in (ItemType.ID, ItemType.STRING) and isinstance(value, str):
             return value

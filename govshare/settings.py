@@ -34,6 +34,7 @@ class Settings:
     page_cap: int = 1000
     # Rows a source may return for the gateway to evaluate what it declines (connectors.completion).
     max_evaluated_rows: int = 10_000
+    export_batch: int = 5000  # rows per statement of a bulk export
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
@@ -55,7 +56,7 @@ class Settings:
 
 # Settings that count something: zero or less would refuse everything or nothing.
 _AT_LEAST_ONE = [f.name for f in fields(Settings) if f.name.startswith(("max_", "verify_checks_"))]
-_AT_LEAST_ONE += ["page_cap", "audit_checkpoint_every"]
+_AT_LEAST_ONE += ["page_cap", "audit_checkpoint_every", "export_batch"]
 _ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
 
 

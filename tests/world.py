@@ -143,7 +143,7 @@ def catalog_text(urls: dict[str, str]) -> str:
             table: resident
             key: residentId
             update_cycle: daily
-            share_methods: [interface]
+            share_methods: [interface, query, download]
             items:
               residentId: {{column: resident_id, type: ID, title: 居民编号, sharing: unconditional}}
               fullName: {{column: full_name, type: String, title: 姓名, sharing: unconditional}}
@@ -165,7 +165,7 @@ def catalog_text(urls: dict[str, str]) -> str:
             table: vehicle
             key: plate
             update_cycle: daily
-            share_methods: [interface]
+            share_methods: [interface, query, download]
             items:
               plate: {{type: ID, title: 号牌, sharing: unconditional}}
               ownerId: {{column: owner_id, type: ID, title: 所有人, sharing: unconditional}}
@@ -183,7 +183,7 @@ def catalog_text(urls: dict[str, str]) -> str:
             table: inspection
             key: inspectionId
             update_cycle: monthly
-            share_methods: [interface]
+            share_methods: [interface, query, download]
             items:
               inspectionId: {{column: inspection_id, type: Int, title: 检验编号, sharing: unconditional}}
               plate: {{type: ID, title: 号牌, sharing: unconditional}}

@@ -65,7 +65,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _spawn(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+def spawn(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
@@ -95,7 +95,7 @@ def stop(server: Server) -> None:
             server.process.wait()
 
 
-def _health(path: str) -> Callable[[Server], bool]:
+def health(path: str) -> Callable[[Server], bool]:
     def ready(server: Server) -> bool:
         return httpx.get(server.base + path, timeout=2).status_code == 200
 
@@ -110,9 +110,9 @@ def _answers_graphql(server: Server) -> bool:
 def start_floor(work: Path, database: str) -> Server:
     port = free_port()
     env = {**os.environ, "BENCH_DSN": dsn(database)}
-    process = _spawn([sys.executable, "-m", "bench.peers.floor", "--port", str(port)], env, work / "floor.log", ROOT)
+    process = spawn([sys.executable, "-m", "bench.peers.floor", "--port", str(port)], env, work / "floor.log", ROOT)
     return Server("floor: Starlette + asyncpg", port, process, work / "floor.log", [database],
-                  "/q1", b"{}", "/q2", lambda key: orjson.dumps({"id": key}), _health("/health"))  # fmt: skip
+                  "/q1", b"{}", "/q2", lambda key: orjson.dumps({"id": key}), health("/health"))  # fmt: skip
 
 
 def _govshare_q2(key: str) -> bytes:
@@ -137,9 +137,9 @@ def start_govshare(work: Path, database: str, store: str, workers: int, *, audit
                    "--port", str(port), "--audit", "off"]  # fmt: skip
         name = "govshare, audit off (bench only)"
     log = work / ("govshare.log" if audit else "govshare-no-audit.log")
-    server = Server(name, port, _spawn(command, env, log, work),
+    server = Server(name, port, spawn(command, env, log, work),
                     log, [database, store], "/graphql", queries.graphql_body(queries.GOVSHARE_Q1), "/graphql",
-                    _govshare_q2, _health("/healthz"))  # fmt: skip
+                    _govshare_q2, health("/healthz"))  # fmt: skip
     try:
         wait_ready(server)
     except RuntimeError:
@@ -182,6 +182,6 @@ def start_postgraphile(work: Path, cli: Path, database: str) -> Server:
     command = [str(cli), "-c", dsn(database), "--host", "127.0.0.1", "--port", str(port), "--max-pool-size", "10",
                "--disable-query-log", "--disable-graphiql"]  # fmt: skip
     log = work / "postgraphile.log"
-    return Server(f"PostGraphile {POSTGRAPHILE_VERSION}", port, _spawn(command, env, log, work), log, [database],
+    return Server(f"PostGraphile {POSTGRAPHILE_VERSION}", port, spawn(command, env, log, work), log, [database],
                   "/graphql", queries.graphql_body(queries.POSTGRAPHILE_Q1), "/graphql", _postgraphile_q2,
                   _answers_graphql, reshape=queries.from_postgraphile)  # fmt: skip

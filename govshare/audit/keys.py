@@ -72,6 +72,10 @@ class ResultKeys:
         """(key id, HMAC-SHA256 hex) of a response's ``data`` under the current key."""
         return self.current, self.digest_under(self.current, data)
 
+    def hasher(self) -> tuple[str, hmac.HMAC]:
+        """(key id, HMAC-SHA256 being computed) of content streamed in parts (an export's bytes)."""
+        return self.current, hmac.new(self.key(self.current).secret, digestmod=hashlib.sha256)
+
     def digest_under(self, key: str | None, data: Any) -> str:
         """The digest of ``data`` under the key a record names (``None``: a legacy plain SHA-256)."""
         content = canonical_result(data)

@@ -19,7 +19,7 @@ import orjson
 from govshare.clock import as_utc
 
 GENESIS = "0" * 64
-OUTCOMES = ("answered", "partial", "failed", "rejected", "malformed", "unauthenticated", "unavailable")
+OUTCOMES = ("answered", "partial", "failed", "rejected", "malformed", "unauthenticated", "unavailable", "started")
 
 
 @dataclass(slots=True)

@@ -199,6 +199,25 @@ def _audit(root: Subcommands) -> None:
     command(audit, "rotate-key", run, "digest results under a new key from now on; older keys stay for older records")
 
 
+def _exports(root: Subcommands) -> None:
+    export = command(root, "export", "govshare.commands.export:run",
+                     "download a bulk export (批量下载) of a resource from a running platform into a file")  # fmt: skip
+    export.add_argument("resource", help="the resource type, e.g. LegalEntity")
+    export.add_argument("--url", default="http://127.0.0.1:8000", help="the platform (default %(default)s)")
+    export.add_argument("--token", help="the department's bearer token; default $GOVSHARE_TOKEN")
+    export.add_argument("--purpose", required=True, help="the purpose code (X-Purpose)")
+    export.add_argument("--items", help="comma-separated items; default every item you may read")
+    export.add_argument("--filter", help='rows to export, in the filter language, e.g. {"district": {"eq": "龙亭区"}}')
+    export.add_argument(
+        "--order", help="comma-separated items, '-' before one for descending (--order=-score); default the key"
+    )
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    export.add_argument("--header", choices=["names", "titles", "none"], help="CSV header (default names)")
+    export.add_argument("--output", "-o", required=True, metavar="FILE")
+    export.add_argument("--resume", action="store_true",
+                        help="continue a cut export in FILE (same options as the first run)")  # fmt: skip
+
+
 def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
@@ -210,7 +229,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="govshare", description="GraphQL gateway for government data sharing")
     root.add_argument("--dir", metavar="DIR", help=DIR_HELP)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit):
+    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit, _exports):
         add(commands)
     # Every command takes --dir, before or after its name; SUPPRESS keeps one given before.
     for leaf in _leaves(root):

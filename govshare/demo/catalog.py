@@ -74,7 +74,7 @@ CREDIT_URL = "${CREDIT_API_URL:-http://127.0.0.1:8766}"
 PERSON = Resource(
     name="Person", code="1010100001/000001", title="人口基础信息", provider="police",
     category=Category.BASE, source="police_db", table="person", key="idNumber", plural="people",
-    update_cycle="daily", share_methods=("interface", "query"),
+    update_cycle="daily", share_methods=("interface", "query", "download"),
     items=items(
         U("idNumber", ID, "公民身份号码", mask="id_number"),
         U("name", STR, "姓名", mask="name"),

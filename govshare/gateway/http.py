@@ -19,13 +19,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from govshare.audit.log import AuditUnavailable
+from govshare.audit.log import AuditLog, AuditUnavailable
 from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
 from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHENTICATED
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
 from govshare.gateway.limits import variables_problem
+from govshare.identity import Caller
 from govshare.settings import Settings
 
 log = logging.getLogger("govshare.gateway")
@@ -71,24 +72,34 @@ async def graphql(request: Request) -> Response:
     except AuditUnavailable:
         return _audit_unavailable()
     except Exception:
-        # The one place an unexpected failure below becomes an answer: masked, logged, recorded.
-        error_id = uuid.uuid4().hex[:12]
-        log.exception("internal error %s while answering %s %s", error_id, request.method, request.url.path)
-        record.outcome, record.error_codes, record.result_sha256 = "failed", [INTERNAL], None
-        record.detail = {"errorId": error_id}
-        message = f"Internal error (id {error_id}); the operators can find it in the server log"
-        status, headers = 500, {}
-        content = orjson.dumps(error_body(INTERNAL, message, errorId=error_id))
+        status, body, headers = internal(request, record)
+        content = orjson.dumps(body)
     record.duration_ms = (time.perf_counter() - started) * 1000
+    withheld = await recorded(request, gateway.runtime.audit, record)
+    return withheld or Response(content, status, headers, media_type="application/json")
+
+
+def internal(request: Request, record: AuditRecord) -> Answer:
+    """The answer to an unexpected failure below the boundary: masked, logged, recorded as failed."""
+    error_id = uuid.uuid4().hex[:12]
+    log.exception("internal error %s while answering %s %s", error_id, request.method, request.url.path)
+    record.outcome, record.error_codes, record.result_sha256 = "failed", [INTERNAL], None
+    record.detail = {"errorId": error_id}
+    message = f"Internal error (id {error_id}); the operators can find it in the server log"
+    return 500, error_body(INTERNAL, message, errorId=error_id), {}
+
+
+async def recorded(request: Request, audit: AuditLog, record: AuditRecord) -> Response | None:
+    """Make ``record`` durable; ``None`` when it is, else the 503 answer that withholds the result."""
     try:
-        await gateway.runtime.audit.append(record)
+        await audit.append(record)
     except AuditUnavailable:
         return _audit_unavailable()
     except Exception:
         # A record that cannot be written for any reason withholds the answer all the same.
         log.exception("the audit record of %s %s could not be written", request.method, request.url.path)
         return _audit_unavailable()
-    return Response(content, status, headers, media_type="application/json")
+    return None
 
 
 def _audit_unavailable() -> Response:
@@ -110,20 +121,29 @@ async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> An
         record.error_codes = [BAD_USER_INPUT]
         return exc.status, error_body(BAD_USER_INPUT, str(exc)), {}
     record.variables = parsed.variables
+    caller = authenticate(request, record)
+    if not isinstance(caller, Caller):
+        return caller
+    outcome = await gateway.run(parsed, caller, record.purpose, allow_mutations=request.method == "POST")
+    describe(record, outcome)
+    return (200 if "data" in outcome.body else 400), outcome.body, {}
+
+
+def authenticate(request: Request, record: AuditRecord) -> Caller | Answer:
+    """The caller of the request's bearer token, and its purpose, written into ``record``;
+    or the 401 answer, the record marked unauthenticated."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenError("Send 'Authorization: Bearer <token>'; issue a token with `govshare token issue`")
-        caller = request.app.state.tokens.verify(token.strip())
+        caller: Caller = request.app.state.tokens.verify(token.strip())
     except TokenError as exc:
         record.outcome, record.error_codes = "unauthenticated", [UNAUTHENTICATED]
         challenge = 'Bearer error="invalid_token"' if token.strip() else "Bearer"
         return 401, error_body(UNAUTHENTICATED, str(exc)), {"WWW-Authenticate": challenge}
     record.department, record.user, record.roles = caller.department, caller.user, list(caller.roles)
-    record.purpose = purpose = request.headers.get("x-purpose") or None  # the log cuts it to its column
-    outcome = await gateway.run(parsed, caller, purpose, allow_mutations=request.method == "POST")
-    describe(record, outcome)
-    return (200 if "data" in outcome.body else 400), outcome.body, {}
+    record.purpose = request.headers.get("x-purpose") or None  # the log cuts it to its column
+    return caller
 
 
 def describe(record: AuditRecord, outcome: Outcome) -> None:

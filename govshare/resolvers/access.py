@@ -18,6 +18,7 @@ from govshare.errors import FORBIDDEN, FieldError, GovshareError
 from govshare.filters import Filter, conjoin, scope_filter
 from govshare.policies.engine import Decision, Policy
 from govshare.policies.masks import mask_for
+from govshare.resolvers.methods import INTERFACE, QUERY, require_method
 from govshare.resolvers.plan import Level
 
 
@@ -79,6 +80,7 @@ class Access:
             try:
                 if child.invalid is not None:
                     raise child.invalid
+                require_method(self.catalog, target, f"the relation {resource.name}.{name}", INTERFACE, QUERY)
                 self.require(resource, [relation.local], f"join through {name}")
                 self.require(target, [relation.remote], f"join through {name}")
                 self.require(target, sorted(child.tested), f"filter {name} by it")

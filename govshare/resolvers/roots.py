@@ -22,6 +22,7 @@ from govshare.policies.quota import count_check, too_many_checks
 from govshare.resolvers import cursor
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.fetch import as_dicts, columns_of, fill, joined_lookup, keyed_loader, rows_by
+from govshare.resolvers.methods import INTERFACE, QUERY, require_method
 from govshare.resolvers.plan import ConnectionPlan, Level, Selection, plan_connection, plan_level
 from govshare.resolvers.plans import planned
 
@@ -63,6 +64,7 @@ def _arguments(
 def lookup(resource: Resource) -> Resolver:
     async def resolve(_root: Any, info: Info, **args: Any) -> dict[str, Any] | None:
         ctx: RequestContext = info.context
+        require_method(ctx.catalog, resource, "a lookup by key", INTERFACE)
 
         def build() -> Level:
             level = plan_level(ctx.catalog, resource, info.field_nodes, _selection(info))
@@ -111,6 +113,7 @@ def connection(resource: Resource) -> Resolver:
         names = plan.level.columns()
         table = ctx.runtime.tables[resource.name]
         try:
+            require_method(ctx.catalog, resource, "listing its records", QUERY)
             where = conjoin(
                 _arguments(ctx, resource, filter, {"order by it": [o.lstrip("-") for o in order]}),
                 plan.level.scope,
@@ -160,6 +163,7 @@ def aggregate(resource: Resource) -> Resolver:
         ctx: RequestContext = info.context
         items = list(dict.fromkeys(getattr(g, "value", g) for g in groupBy or ()))
         try:
+            require_method(ctx.catalog, resource, "aggregates", QUERY)
             where = _arguments(ctx, resource, filter, {"group by it": items})
             request = Aggregate(ctx.runtime.tables[resource.name], columns_of(resource, items), where)
             groups = await ctx.aggregate(resource, request)
@@ -185,6 +189,7 @@ def verify(resource: Resource) -> Resolver:
     async def resolve(_root: Any, info: Info, claims: dict[str, Any], **args: Any) -> dict[str, Any]:
         ctx: RequestContext = info.context
         access = ctx.access()
+        require_method(ctx.catalog, resource, "verification", INTERFACE)
         claimed = {name: getattr(v, "value", v) for name, v in claims.items()}
         if not claimed:
             raise bad_input(f"claims must name at least one item of {resource.name}", resource=resource.name)

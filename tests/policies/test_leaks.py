@@ -291,8 +291,10 @@ class Check:
         return [r for r in rows if holds(spec, r) is True and self.judge.visible(resource, read, r)]
 
     def refused(self, root: Page | Aggregate, used: set[str], value: Any, path: list[Any]) -> bool:
-        """Filtering, ordering or grouping by an item needs ``allow``; otherwise every part asked fails."""
-        if all(self.judge.effect(root.resource, i) == "allow" for i in used):
+        """Lists and aggregates need the share method ``query``, and filtering, ordering or grouping by
+        an item needs ``allow``; otherwise every part asked fails."""
+        offered = "query" in self.resources[root.resource].share_methods
+        if offered and all(self.judge.effect(root.resource, i) == "allow" for i in used):
             return False
         for part in root.parts:
             assert value[part] is None, f"{path}: {part} answered though it uses an item that is not allowed"
@@ -429,7 +431,9 @@ def ask(
         assert isinstance(leaf, bool) or leaf not in secrets or str(leaf) in query, f"{leaf!r} leaked: {query}"
     errors = body.get("errors", [])
     assert {e["extensions"]["code"] for e in errors} <= {"FORBIDDEN"}, errors
-    assert all({"resource", "item", "sharing"} <= e["extensions"].keys() for e in errors), errors
+    # An item refused, or a share method the resource is not offered through.
+    named = ({"resource", "item", "sharing"}, {"resource", "method", "offered"})
+    assert all(any(n <= e["extensions"].keys() for n in named) for e in errors), errors
     # A forbidden verification nulls all of data (docs/policy.md): verifications come alone.
     assert body["data"] is not None or isinstance(roots[0], Verify), errors
     check, follow = Check(judge), []

@@ -98,7 +98,7 @@ def catalog_text(directory: Path, *, phone: str = "conditional") -> str:
             table: citizen
             key: citizenId
             update_cycle: daily
-            share_methods: [interface]
+            share_methods: [interface, query, download]
             items:
               citizenId: {{column: citizen_id, type: ID, title: 居民编号, sharing: unconditional}}
               fullName: {{column: full_name, type: String, title: 姓名, sharing: unconditional, mask: name}}
@@ -113,7 +113,7 @@ def catalog_text(directory: Path, *, phone: str = "conditional") -> str:
             table: vehicle
             key: plate
             update_cycle: daily
-            share_methods: [interface]
+            share_methods: [interface, query, download]
             items:
               plate: {{type: ID, title: 号牌, sharing: unconditional}}
               ownerId: {{column: owner_id, type: ID, title: 所有人, sharing: unconditional}}

@@ -33,7 +33,7 @@ from govshare.store.grant_rows import NewGrant
 from govshare.store.tables import grants
 from tests.policies.world import Api
 from tests.services import run_async, serve_app
-from tests.worlds import read_audit, serve_gateway
+from tests.worlds import graphql_headers, read_audit, serve_gateway
 
 PERSONS = 1000
 GRANT_ADD = "mutation($input: GrantInput!) { grantAdd(input: $input) { id effect } }"
@@ -61,6 +61,16 @@ class Demo(Api):
     ) -> dict[str, Any]:
         self.responses += 1
         return super().post(query, variables, department=department, roles=roles, purpose=purpose)
+
+    def export(
+        self, resource: str, *, department: str = "market", purpose: str = "work_reference", **params: str
+    ) -> httpx.Response:
+        """``GET /export/{resource}`` read whole; an export that starts has two records, its opening and its end."""
+        headers = graphql_headers(self.settings, department, f"{department}-user", ("member",), purpose)
+        response = self.http.get(f"{self.url.removesuffix('/graphql')}/export/{resource}", params=params,
+                                 headers=headers)  # fmt: skip
+        self.responses += 2 if response.status_code == 200 else 1
+        return response
 
     def grant(self, department: str, resource: str, items: list[str], purposes: list[str], effect: str,
               scope: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
