@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import gc
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +23,7 @@ from govshare.connectors.base import Connector, SourceUnavailable
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway
 from govshare.gateway.export import export
+from govshare.gateway.export_jobs import ExportJobs, job_file, job_status
 from govshare.gateway.http import JSONResponse, graphql
 from govshare.gateway.replay import replay
 from govshare.runtime import close_runtime, open_runtime
@@ -102,6 +105,7 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
         try:
             yield
         finally:
+            await app.state.export_jobs.close(settings.statement_timeout + 1)
             await close_runtime(runtime)
 
     app = App(
@@ -110,12 +114,16 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export/{resource}", export),
+            Route("/export-jobs/{job}", job_status),
+            Route("/export-jobs/{job}/file", job_file),
             Mount(graphiql.PREFIX, graphiql.assets()),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.tokens = TokenCache(settings, catalog)
+    keep = datetime.timedelta(hours=settings.export_keep_hours)
+    app.state.export_jobs = ExportJobs(Path(settings.data_dir) / "exports", keep)
     return app
 
 

@@ -35,6 +35,7 @@ class Settings:
     # Rows a source may return for the gateway to evaluate what it declines (connectors.completion).
     max_evaluated_rows: int = 10_000
     export_batch: int = 5000  # rows per statement of a bulk export
+    export_keep_hours: float = 24.0  # how long the file of an export job is kept once it is done
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere

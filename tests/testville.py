@@ -19,6 +19,7 @@ from govshare.schema.build import BuiltSchema, build_schema
 from govshare.settings import Settings
 from tests import world
 from tests.services import run_async
+from tests.worlds import serve_gateway
 
 RESIDENTS = 1000
 
@@ -41,6 +42,24 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
     (directory / "catalog.yaml").write_text(world.catalog_text(urls), encoding="utf-8")
     catalog = parse_catalog(world.catalog_text(urls), str(directory / "catalog.yaml"))
     return City(directory, urls, data, catalog, build_schema(catalog))
+
+
+def export_platform(tmp_path_factory: pytest.TempPathFactory, name: str, **settings: Any) -> Settings:
+    """A platform of its own whose exports of Testville take several statements (100 rows each)."""
+    data_dir = tmp_path_factory.mktemp(name)
+    return Settings(data_dir=data_dir, secret="an-export-test-key-of-enough-length", export_batch=100, **settings)
+
+
+@pytest.fixture(scope="module")
+def export_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return export_platform(tmp_path_factory, "export-platform")
+
+
+@pytest.fixture(scope="module")
+def export_url(city: City, export_settings: Settings) -> Iterator[str]:
+    """Testville served over HTTP by the platform of ``export_settings``."""
+    with serve_gateway(city.catalog, export_settings) as url:
+        yield url
 
 
 class Client:

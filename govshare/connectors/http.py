@@ -25,6 +25,8 @@ from govshare.filters import And, Cmp, Filter
 log = logging.getLogger(__name__)
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+# What a pooled connection closed by the other side at the moment of sending looks like.
+_STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 def _as_str(v: Any) -> str:
@@ -144,11 +146,15 @@ class HttpConnector(Connector):
     async def _send(self, method: str, path: str, content: bytes | None = None) -> httpx.Response:
         # httpx timeouts are per phase; this bounds the whole exchange.
         deadline = asyncio.timeout(self.timeout)
+        headers = _JSON_HEADERS if content else None
         try:
             async with deadline:
-                return await self._client.request(
-                    method, path, content=content, headers=_JSON_HEADERS if content else None
-                )
+                try:
+                    return await self._client.request(method, path, content=content, headers=headers)
+                except _STALE:
+                    # A kept-alive connection the API closed as the request went out: one fresh try
+                    # (every request of this API only reads).
+                    return await self._client.request(method, path, content=content, headers=headers)
         except (httpx.HTTPError, OSError) as e:  # OSError covers TimeoutError
             if deadline.expired() or isinstance(e, httpx.TimeoutException):
                 reason = f"no answer within {self.timeout:g} s"

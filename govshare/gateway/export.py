@@ -14,11 +14,7 @@ chunk, so the client sees an incomplete transfer, never a file that looks whole.
 from __future__ import annotations
 
 import asyncio
-import datetime
-import logging
 import time
-import uuid
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -32,20 +28,21 @@ from govshare.audit.record import AuditRecord
 from govshare.errors import (
     BAD_USER_INPUT,
     FORBIDDEN,
-    INTERNAL,
     PURPOSE_REQUIRED,
     SOURCE_UNAVAILABLE,
     UNKNOWN_PURPOSE,
     GovshareError,
 )
+from govshare.gateway.export_jobs import ExportJobs, described
+from govshare.gateway.export_run import ExportRun
 from govshare.gateway.formats import FORMATS, HEADERS, MEDIA_TYPES, Encoder
 from govshare.gateway.http import Answer, JSONResponse, authenticate, error_body, internal, recorded
 from govshare.identity import Caller
 from govshare.resolvers.context import RequestContext
-from govshare.resolvers.export import ExportPlan, Refused, batches, plan_export, shaper
+from govshare.resolvers.export import Refused, plan_export
 
-log = logging.getLogger("govshare.export")
-PARAMETERS = ("items", "filter", "order", "after", "format", "header")
+PARAMETERS = ("items", "filter", "order", "after", "format", "header", "async")
+_FLAGS = {"1": True, "true": True, "0": False, "false": False}
 _STATUS = {BAD_USER_INPUT: 400, PURPOSE_REQUIRED: 400, UNKNOWN_PURPOSE: 400, FORBIDDEN: 403, SOURCE_UNAVAILABLE: 503}
 
 
@@ -62,10 +59,16 @@ async def export(request: Request) -> Response:
         status, body, headers = prepared
         return await recorded(request, audit, record) or JSONResponse(body, status, headers)
     record.outcome = "started"
-    return await recorded(request, audit, record) or prepared
+    withheld = await recorded(request, audit, record)
+    if withheld is not None:
+        return withheld
+    if record.variables and record.variables["async"]:
+        jobs: ExportJobs = request.app.state.export_jobs
+        return JSONResponse(described(jobs.start(prepared)), 202)
+    return Stream(prepared)
 
 
-async def _prepare(request: Request, record: AuditRecord) -> Answer | Stream:
+async def _prepare(request: Request, record: AuditRecord) -> Answer | ExportRun:
     settings = request.app.state.settings
     query = request.url.query
     if len(query) > settings.max_body_bytes:
@@ -102,7 +105,7 @@ async def _prepare(request: Request, record: AuditRecord) -> Answer | Stream:
         return (404 if resource is None else _STATUS.get(exc.code, 400)), _errors(errors), {}
     record.decisions = ctx.decisions()
     header = params["header"] or ("none" if params["after"] is not None else "names")
-    return Stream(ctx, plan, Encoder(params["format"], resource, plan.items), header, record, gateway.runtime.audit)
+    return ExportRun(ctx, plan, Encoder(params["format"], resource, plan.items), header, record, gateway.runtime.audit)
 
 
 def _parameters(request: Request) -> dict[str, Any]:
@@ -117,9 +120,14 @@ def _parameters(request: Request) -> dict[str, Any]:
             raise GovshareError(BAD_USER_INPUT, f"The parameter {name!r} is given twice; give it once")
     format = given.get("format") or "csv"
     header = given.get("header") or None
-    if format not in FORMATS or (header is not None and header not in HEADERS):
-        which, allowed = ("format", FORMATS) if format not in FORMATS else ("header", HEADERS)
-        raise GovshareError(BAD_USER_INPUT, f"{which} must be one of {', '.join(allowed)}")
+    background = given.get("async") or "0"
+    for which, value, allowed in (
+        ("format", format, FORMATS),
+        ("header", header, HEADERS),
+        ("async", background, _FLAGS),
+    ):
+        if value is not None and value not in allowed:
+            raise GovshareError(BAD_USER_INPUT, f"{which} must be one of {', '.join(allowed)}")
     return {
         "items": _names(given.get("items")),
         "filter": _json(given, "filter", '{"district": {"eq": "龙亭区"}}'),
@@ -127,6 +135,7 @@ def _parameters(request: Request) -> dict[str, Any]:
         "after": _json(given, "after", '{"idNumber": "…"} (the last row received)'),
         "format": format,
         "header": header,
+        "async": _FLAGS[background],
     }
 
 
@@ -148,97 +157,36 @@ def _errors(errors: list[GovshareError]) -> dict[str, Any]:
 
 
 class Stream(Response):
-    """The export's response: rows as they are read, then its closing record."""
+    """The export's response: rows as they are read, the final chunk once the export is recorded."""
 
-    def __init__(
-        self,
-        ctx: RequestContext,
-        plan: ExportPlan,
-        encoder: Encoder,
-        header: str,
-        opening: AuditRecord,
-        audit: AuditLog,
-    ) -> None:
-        self.ctx, self.plan, self.encoder, self.header = ctx, plan, encoder, header
-        self.opening, self.audit = opening, audit
+    def __init__(self, run: ExportRun) -> None:
+        self.run = run
         self.status_code, self.background = 200, None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gone = asyncio.Event()
         listener = asyncio.create_task(_listen(receive, gone))
         try:
-            await self._stream(send, gone)
+            await send({"type": "http.response.start", "status": 200, "headers": self._start_headers()})
+
+            async def write(chunk: bytes) -> None:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+            final = await self.run.pump(write, gone.is_set)
+            if final is not None:
+                await send({"type": "http.response.body", "body": final, "more_body": False})
+            # A cut export returns without finishing its response, so that the client sees the cut.
         finally:
             listener.cancel()
 
-    async def _stream(self, send: Send, gone: asyncio.Event) -> None:
-        began = time.perf_counter()
-        plan = self.plan
-        key_id, mac = self.audit.results.hasher()
-        await send({"type": "http.response.start", "status": 200, "headers": self._start_headers()})
-        pending, pending_rows, pending_last = self.encoder.header(self.header), 0, None
-        rows = size = 0
-        last: dict[str, Any] | None = None
-        cut: GovshareError | None = None
-        shape = shaper(plan)
-        try:
-            async for batch in batches(self.ctx, plan):
-                chunk = self.encoder.encode(shape(batch))
-                if gone.is_set():
-                    break
-                if pending:
-                    await send({"type": "http.response.body", "body": pending, "more_body": True})
-                    mac.update(pending)
-                    rows, size, last = rows + pending_rows, size + len(pending), pending_last or last
-                pending, pending_rows = chunk, len(batch)
-                pending_last = plan.cursor(dict(zip(plan.fetched, batch[-1], strict=True)))
-        except GovshareError as exc:
-            cut = exc
-        except Exception:
-            error_id = uuid.uuid4().hex[:12]
-            log.exception("internal error %s during export %d", error_id, self.opening.seq)
-            cut = GovshareError(INTERNAL, f"Internal error (id {error_id})", errorId=error_id)
-        complete = cut is None and not gone.is_set()
-        if complete:
-            mac.update(pending)
-            rows, size, last = rows + pending_rows, size + len(pending), pending_last or last
-        detail: dict[str, Any] = {"opening": self.opening.seq, "rows": rows, "bytes": size, "complete": complete}
-        if last is not None:
-            detail["last"] = _jsonable(last)
-        if not complete:
-            detail["cut"] = "the client went away" if cut is None else cut.message
-        closing = replace(
-            self.opening,
-            outcome="answered" if complete else "partial",
-            error_codes=[cut.code] if cut is not None else [],
-            sources={n: {"statements": s.statements, "rows": s.rows} for n, s in self.ctx.stats.items()},
-            result_key_id=key_id,
-            result_sha256=mac.hexdigest(),
-            duration_ms=(time.perf_counter() - began) * 1000,
-            detail=detail,
-            roles=list(self.opening.roles),
-            seq=0,
-            recorded_at=None,
-            prev_hash="",
-            hash="",
-        )
-        try:
-            await self.audit.append(closing)
-        except Exception:
-            log.exception("the closing audit record of export %d could not be written", self.opening.seq)
-            return  # the final chunk stays unsent: the transfer is incomplete
-        if complete:
-            await send({"type": "http.response.body", "body": pending, "more_body": False})
-        # A cut export returns without finishing its response, so that the client sees the cut.
-
     def _start_headers(self) -> list[tuple[bytes, bytes]]:
-        plan, resource = self.plan, self.plan.resource
-        stamp = clock.today().isoformat()
+        run = self.run
+        plan, resource, format = run.plan, run.plan.resource, run.encoder.format
         headers = {
-            "content-type": MEDIA_TYPES[self.encoder.format],
-            "content-disposition": f'attachment; filename="{resource.name}-{stamp}.{self.encoder.format}"',
+            "content-type": MEDIA_TYPES[format],
+            "content-disposition": f'attachment; filename="{resource.name}-{clock.today().isoformat()}.{format}"',
             "cache-control": "no-store",
-            "x-export-id": str(self.opening.seq),
+            "x-export-id": str(run.opening.seq),
             "x-export-items": ",".join(plan.items),
             "x-export-order": ",".join(plan.order),
         }
@@ -254,7 +202,3 @@ async def _listen(receive: Receive, gone: asyncio.Event) -> None:
         if message["type"] == "http.disconnect":
             gone.set()
             return
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, (datetime.date, datetime.datetime)) else v for k, v in values.items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,20 +10,7 @@ import pytest
 from govshare.auth import issue_token
 from govshare.settings import Settings
 from tests.commands.conftest import govshare
-from tests.testville import City
-from tests.worlds import graphql_headers, serve_gateway
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir = tmp_path_factory.mktemp("export-cli-platform")
-    return Settings(data_dir=data_dir, secret="an-export-cli-key-of-enough-length", export_batch=100)
-
-
-@pytest.fixture(scope="module")
-def base_url(city: City, settings: Settings) -> Iterator[str]:
-    with serve_gateway(city.catalog, settings) as url:
-        yield url
+from tests.worlds import graphql_headers
 
 
 def _export(base_url: str, settings: Settings, out: Path, *extra: str) -> tuple[int, str]:
@@ -42,25 +28,27 @@ def _whole(base_url: str, settings: Settings, **params: str) -> bytes:
 
 @pytest.mark.parametrize("format", ["csv", "jsonl"])
 def test_a_cut_file_continued_with_resume_is_the_whole_export(
-    base_url: str, settings: Settings, tmp_path: Path, format: str
+    export_url: str, export_settings: Settings, tmp_path: Path, format: str
 ) -> None:
     out = tmp_path / f"residents.{format}"
-    code, stderr = _export(base_url, settings, out, "--format", format, "--order=-score")
+    code, stderr = _export(export_url, export_settings, out, "--format", format, "--order=-score")
     assert code == 0, stderr
-    whole = _whole(base_url, settings, format=format, order="-score")
+    whole = _whole(export_url, export_settings, format=format, order="-score")
     assert out.read_bytes() == whole and "export" in stderr
     for cut in (len(whole) // 3, whole.index(b"\n") + 1, whole.index(b"\n") // 2):
         out.write_bytes(whole[:cut])  # what a cut transfer leaves: complete rows, then part of one
-        code, stderr = _export(base_url, settings, out, "--format", format, "--order=-score", "--resume")
+        code, stderr = _export(export_url, export_settings, out, "--format", format, "--order=-score", "--resume")
         assert code == 0, stderr
         assert out.read_bytes() == whole, f"cut at byte {cut}"
 
 
-def test_refusals_and_a_missing_token_are_one_line_each(base_url: str, settings: Settings, tmp_path: Path) -> None:
+def test_refusals_and_a_missing_token_are_one_line_each(
+    export_url: str, export_settings: Settings, tmp_path: Path
+) -> None:
     out = tmp_path / "x.csv"
-    done = govshare("export", "Resident", "--url", base_url, "--purpose", "work_reference", "-o", str(out),
+    done = govshare("export", "Resident", "--url", export_url, "--purpose", "work_reference", "-o", str(out),
                     cwd=tmp_path)  # fmt: skip
     assert done.returncode == 1 and "GOVSHARE_TOKEN" in done.stderr
-    code, stderr = _export(base_url, settings, out, "--filter", '{"phone": {"eq": "1"}}')
+    code, stderr = _export(export_url, export_settings, out, "--filter", '{"phone": {"eq": "1"}}')
     assert code == 1 and stderr.startswith("govshare: 403: Resident.phone (电话) is shared only on an approved")
     assert len(stderr.splitlines()) == 1 and not out.exists()

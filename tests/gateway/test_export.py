@@ -29,18 +29,13 @@ from govshare.settings import Settings
 from govshare.store import grant_rows
 from govshare.store.grant_rows import NewGrant
 from tests import world
-from tests.testville import City
+from tests.testville import City, export_platform
 from tests.worlds import graphql_headers, read_audit, serve_gateway
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # Small batches, so that an export of Testville takes several statements.
-    return Settings(
-        data_dir=tmp_path_factory.mktemp("export-platform"),
-        secret="an-export-test-key-of-enough-length",
-        export_batch=100,
-    )
+    return export_platform(tmp_path_factory, "export-platform")
 
 
 @pytest.fixture(scope="module")

@@ -95,3 +95,14 @@ def test_a_resource_offered_online_only_is_not_exported_whatever_the_grants(demo
     got = demo.export("HealthRecord", department="health")  # its own provider, too
     assert got.status_code == 403
     assert got.json()["errors"][0]["extensions"]["offered"] == ["interface"]
+
+
+def test_a_resource_of_an_http_source_exports_in_keyset_batches_like_a_sql_one(demo: Demo) -> None:
+    credit = demo.catalog.resources["CreditRecord"]
+    assert demo.catalog.sources[credit.source].kind == "http"
+    got = demo.export("CreditRecord", format="jsonl")
+    assert got.status_code == 200, got.text
+    rows = _jsonl(got.content)
+    records = demo.rows["CreditRecord"]
+    assert len(records) > 30  # more than one batch
+    assert [r[credit.key] for r in rows] == sorted(records)
