@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from govshare.audit import statistics
 from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
 from govshare.catalog.model import Catalog
@@ -18,6 +20,8 @@ from govshare.connectors.base import Connector, TableRef
 from govshare.policies.live import PolicyStore
 from govshare.settings import Settings
 from govshare.store.database import store_engine
+
+log = logging.getLogger("govshare.statistics")
 
 
 @dataclass(slots=True)
@@ -32,6 +36,7 @@ class Runtime:
     tables: dict[str, TableRef] = field(default_factory=dict)
     # Plans the resolvers derived from compiled field nodes under one policy version (resolvers.plans).
     plans: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)  # what the process runs beside requests
 
     def __post_init__(self) -> None:
         for resource in self.catalog.resources.values():
@@ -52,13 +57,29 @@ async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = Tru
         await policies.start(poll=poll)
         for name, source in catalog.sources.items():
             runtime.connectors[name] = open_connector(source, statement_timeout=settings.statement_timeout)
+        if poll:
+            runtime.tasks.append(asyncio.create_task(_count_forever(runtime), name="govshare-statistics"))
     except BaseException:
         await close_runtime(runtime)
         raise
     return runtime
 
 
+async def _count_forever(runtime: Runtime) -> None:
+    """Keep the sharing statistics up with the audit log (each process takes its turn on the store)."""
+    providers = {r.name: r.provider for r in runtime.catalog.resources.values()}
+    while True:
+        await asyncio.sleep(runtime.settings.stats_interval)
+        try:
+            await statistics.roll_up(runtime.policies.engine, providers)
+        except Exception:  # the store may be briefly unreachable: counted at the next turn
+            log.warning("the sharing statistics could not be brought up to date", exc_info=True)
+
+
 async def close_runtime(runtime: Runtime) -> None:
+    for task in runtime.tasks:
+        task.cancel()
+    await asyncio.gather(*runtime.tasks, return_exceptions=True)
     await runtime.audit.close()
     await runtime.policies.close()
     await asyncio.gather(*(c.close() for c in runtime.connectors.values()), return_exceptions=True)

@@ -62,6 +62,9 @@ RESERVED_TYPES = (
     "InboxDecision",
     "WorkflowEvent",
     "WorkflowTarget",
+    # sharing statistics (govshare/schema/statistics.py)
+    "StatisticsLine",
+    "SharingStatistics",
     *(f"{scalar}Filter" for scalar in ("ID", "String", "Int", "Float", "Boolean", "Date", "DateTime")),
 )
 # Types generated from each resource type T (DESIGN §4), by suffix.

@@ -218,6 +218,20 @@ def _exports(root: Subcommands) -> None:
                         help="continue a cut export in FILE (same options as the first run)")  # fmt: skip
 
 
+def _statistics(root: Subcommands) -> None:
+    run = "govshare.commands.stats:run"
+    stats = root.add_parser("stats", help="sharing statistics (R12)").add_subparsers(dest="action", required=True)
+    command(stats, "refresh", run, "count the audit records not counted yet")
+    show = command(stats, "show", run, "refresh, then print the counts of a span of days as a table")
+    show.add_argument("--since", required=True, help="first day (YYYY-MM-DD, China time)")
+    show.add_argument("--until", required=True, help="last day, included")
+    show.add_argument("--by", choices=["day", "month", "year"], help="one line per period (default: the whole span)")
+    show.add_argument("--group", help="comma-separated: department, kind, purpose, outcome; with --items also "
+                      "provider, resource, item, effect, basis")  # fmt: skip
+    show.add_argument("--items", action="store_true", help="the decided items instead of the operations")
+    show.add_argument("--department", help="only what this department used or (with --items) provided")
+
+
 def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
@@ -229,7 +243,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="govshare", description="GraphQL gateway for government data sharing")
     root.add_argument("--dir", metavar="DIR", help=DIR_HELP)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit, _exports):
+    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit, _exports, _statistics):
         add(commands)
     # Every command takes --dir, before or after its name; SUPPRESS keeps one given before.
     for leaf in _leaves(root):

@@ -154,7 +154,10 @@ class Compiler:
                     self._completion(definition.type, details),
                 )
             )
-        reads_only = all((f.read or f.typename) and f.completion.sync for f in fields)
+        # An object asked only for __typename may be any object (not a dict row): the general way.
+        reads_only = all((f.read or f.typename) and f.completion.sync for f in fields) and (
+            not fields or any(f.read for f in fields)
+        )
         return ObjectPlan(object_type, fields, reads_only)
 
     def _completion(self, output: GraphQLOutputType, details: list[FieldDetails]) -> Completion:

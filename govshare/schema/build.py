@@ -28,6 +28,7 @@ from govshare.schema.grant_fields import Mutation as GrantMutation
 from govshare.schema.grant_fields import resolve_grants
 from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
+from govshare.schema.statistics import statistics_fields
 from govshare.schema.stubs import arg, optional, optional_list, stub
 from govshare.schema.workflows import WorkflowMutation, workflow_fields
 
@@ -145,6 +146,7 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
         "catalog": strawberry.field(resolver=resolve_catalog, description="The shared resource catalog."),
         "me": strawberry.field(resolver=resolve_me, description="The calling department and user."),
         **audit_fields(),
+        **statistics_fields(),
         "grants": strawberry.field(
             resolver=resolve_grants,
             description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -235,4 +236,42 @@ verify_checks = Table(
     Column("grant_id", Integer, ForeignKey("grants.id"), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("checks", Integer, nullable=False),
+)
+
+# Sharing statistics (migration 0006), rolled up from the audit log by audit.statistics: per China
+# day and per month (span), counts of operations and of the items they decided. "" stands for no
+# department or purpose.
+stats_operations = Table(
+    "stats_operations",
+    metadata,
+    Column("span", String(8), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("department", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("outcome", String(24), primary_key=True),
+    Column("operations", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+)
+stats_items = Table(
+    "stats_items",
+    metadata,
+    Column("span", String(8), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("department", String(64), primary_key=True),
+    Column("provider", String(64), primary_key=True),
+    Column("resource", String(64), primary_key=True),
+    Column("item", String(64), primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("effect", String(16), primary_key=True),
+    Column("basis", String(32), primary_key=True),
+    Column("outcome", String(24), primary_key=True),
+    Column("operations", BigInteger, nullable=False),
+)
+stats_progress = Table(
+    "stats_progress",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -4,6 +4,7 @@ whose keep-alive timeout ends at that moment does): the HTTP connector tries onc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import orjson
 
@@ -14,11 +15,27 @@ from govshare.connectors.http import HttpConnector
 TABLE = TableRef("people", "id", {"id": ItemType.ID, "name": ItemType.STRING})
 
 
+HANDLERS: set[asyncio.Task[None]] = set()
+
+
 async def _answer_once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    HANDLERS.add(task)
+    try:
+        await _serve(reader, writer)
+    except asyncio.IncompleteReadError:
+        pass  # the client closed the connection first
+    finally:  # every connection closed here, so none is left for the garbage collector to warn about
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     for served in range(2):
         head = await reader.readuntil(b"\r\n\r\n")
         if served:  # the second request on this connection: closed unanswered
-            writer.close()
             return
         lines = head.split(b"\r\n")
         length = next((int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length")), 0)
@@ -42,3 +59,6 @@ async def test_a_connection_the_api_closed_is_replaced_not_reported_unavailable(
         await connector.close()
         server.close()
         await server.wait_closed()
+        # The connections' handlers end once the client has closed them; wait for them here.
+        await asyncio.wait_for(asyncio.gather(*HANDLERS), timeout=5)
+        HANDLERS.clear()

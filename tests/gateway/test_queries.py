@@ -191,3 +191,12 @@ async def test_catalog_and_me_need_no_purpose(client: Client) -> None:
     resident = next(r for r in data["catalog"]["resources"] if r["name"] == "Resident")
     assert resident["key"] == "residentId"
     assert {"name": "phone", "sharing": "conditional"} in resident["items"]
+
+
+async def test_an_object_asked_only_its_typename_answers_it(client: Client, city: City) -> None:
+    rid = city.data.residents[0]["resident_id"]
+    data = await client.data(
+        f'{{ me {{ __typename }} catalog {{ __typename }} resident(residentId: "{rid}") {{ __typename }} }}'
+    )
+    assert data == {"me": {"__typename": "Me"}, "catalog": {"__typename": "Catalog"},
+                    "resident": {"__typename": "Resident"}}  # fmt: skip
