@@ -40,6 +40,7 @@ class Settings:
     statement_timeout: float = 10.0
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
     stats_interval: float = 30.0  # seconds between counts of new audit records into the statistics
+    chromium: str = ""  # the browser that prints the yearly report to PDF ("" → chromium or chrome on PATH)
     audit_checkpoint_every: int = 1000  # records between signed checkpoints
     audit_retention_days: int = 365  # R10: at least one year
     # Verification is metered (docs/policy.md): checks per verify grant per day, and per operation.

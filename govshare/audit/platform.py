@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from govshare import clock
 from govshare.audit.keys import KEYRING, ResultKeys
 from govshare.audit.log import AuditLog, checkpoint_key
 from govshare.auth import signing_key
@@ -17,12 +20,16 @@ def result_keys(settings: Settings) -> ResultKeys:
     return ResultKeys(Path(settings.data_dir) / KEYRING, signing_key(settings))
 
 
-def platform_log(engine: AsyncEngine, settings: Settings) -> AuditLog:
-    """The audit log on ``engine``; a request waits for its record at most the request timeout."""
+def platform_log(
+    engine: AsyncEngine, settings: Settings, *, now: Callable[[], datetime.datetime] = clock.real_now
+) -> AuditLog:
+    """The audit log on ``engine``; a request waits for its record at most the request timeout.
+    Its times are the real clock's; only the demo's simulated year gives it another."""
     return AuditLog(
         engine,
         checkpoint_key(signing_key(settings)),
         result_keys(settings),
         checkpoint_every=settings.audit_checkpoint_every,
         wait=settings.request_timeout,
+        now=now,
     )

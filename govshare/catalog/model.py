@@ -49,7 +49,7 @@ PLATFORM_FIELDS = (
     "catalog", "me", "grants",
     "auditRecords", "auditRecord", "auditReplay", "auditVerify",
     "inbox", "application", "applications", "coordination", "coordinations", "dataIssue", "dataIssues",
-    "sharingOperations", "sharingItems",
+    "sharingOperations", "sharingItems", "sharingEvaluation",
 )  # fmt: skip
 
 

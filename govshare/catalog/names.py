@@ -65,6 +65,7 @@ RESERVED_TYPES = (
     # sharing statistics (govshare/schema/statistics.py)
     "StatisticsLine",
     "SharingStatistics",
+    "DepartmentEvaluation",
     *(f"{scalar}Filter" for scalar in ("ID", "String", "Int", "Float", "Boolean", "Date", "DateTime")),
 )
 # Types generated from each resource type T (DESIGN §4), by suffix.

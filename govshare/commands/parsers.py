@@ -7,6 +7,7 @@ when the command runs, so that `govshare --help` and the small commands start at
 from __future__ import annotations
 
 import argparse
+import datetime
 from typing import TypeAlias
 
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -57,6 +58,9 @@ def _serving(root: Subcommands) -> None:
     demo = command(root, "demo", "govshare.commands.serve:demo",
                    "generate the demo world under the data directory (if absent) and serve it")  # fmt: skip
     demo.add_argument("--persons", type=int, default=10_000, help="number of persons to generate")
+    demo.add_argument("--simulate-year", type=int, nargs="?", const=datetime.date.today().year, metavar="YEAR",
+                      help="first fill a new platform with a simulated year of use (default this year, up to "
+                      "yesterday), for the statistics and `govshare report`")  # fmt: skip
     serve = command(root, "serve", "govshare.commands.serve:serve", "serve a catalog")
     serve.add_argument("--catalog", required=True, metavar="FILE")
     serve.add_argument("--workers", type=int, default=1, metavar="N",
@@ -232,6 +236,14 @@ def _statistics(root: Subcommands) -> None:
     show.add_argument("--department", help="only what this department used or (with --items) provided")
 
 
+def _report(root: Subcommands) -> None:
+    report = command(root, "report", "govshare.commands.report:run", "the yearly sharing report, as HTML and PDF (R12)")
+    report.add_argument("--year", type=int, required=True, help="the year reported on (China time)")
+    report.add_argument("--department", help="one department's report (default: the authority's, of all)")
+    report.add_argument("--out", metavar="DIR", help="where to write report-YEAR[-DEPT].html and .pdf (default: .)")
+    report.add_argument("--no-pdf", action="store_true", help="write the HTML report only")
+
+
 def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
@@ -243,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="govshare", description="GraphQL gateway for government data sharing")
     root.add_argument("--dir", metavar="DIR", help=DIR_HELP)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit, _exports, _statistics):
+    for add in (_serving, _grants, _applications, _coordination, _data_issues, _audit, _exports, _statistics, _report):
         add(commands)
     # Every command takes --dir, before or after its name; SUPPRESS keeps one given before.
     for leaf in _leaves(root):

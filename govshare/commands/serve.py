@@ -111,8 +111,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     from govshare.demo.run import run_demo
+    from govshare.demo.simulate import SimulationError, check_year
 
     require_free_port(args.host, args.port)
     data_directory(settings)
-    run_demo(settings, persons=args.persons, host=args.host, port=args.port)
+    try:
+        if args.simulate_year is not None:
+            check_year(args.simulate_year)  # before the world is generated
+        run_demo(settings, persons=args.persons, host=args.host, port=args.port, simulate=args.simulate_year)
+    except SimulationError as exc:
+        raise CommandError(f"--simulate-year: {exc}") from None
     return 0

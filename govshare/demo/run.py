@@ -111,7 +111,7 @@ def curl(base: str, token: str, query: str) -> str:
 WORLD = "world"  # the demo world's folder in the data directory
 
 
-def run_demo(settings: Settings, *, persons: int, host: str, port: int) -> None:
+def run_demo(settings: Settings, *, persons: int, host: str, port: int, simulate: int | None = None) -> None:
     directory = settings.data_dir.resolve() / WORLD
     catalog_path = generate_world(directory, persons)
     credit_db, collections = credit_source(directory)
@@ -119,6 +119,8 @@ def run_demo(settings: Settings, *, persons: int, host: str, port: int) -> None:
     os.environ["CREDIT_API_URL"] = f"http://127.0.0.1:{credit_port}"
     catalog = load_catalog(catalog_path)
     asyncio.run(seed_grants(catalog, settings))
+    if simulate is not None:
+        asyncio.run(_simulated(catalog, settings, simulate, make_source_app(credit_db, collections), credit_port))
     base = f"http://{host}:{port}"
     tokens = {code: issue_token(settings, code, "demo", ["member"]) for code in catalog.departments}
     _print_welcome(catalog, base, tokens, all_examples(directory))
@@ -136,6 +138,31 @@ async def _serve(app: ASGIApp, host: str, port: int, credit: ASGIApp, credit_por
     if all(s.started for s in servers):
         print(f"Serving on http://{host}:{port}/graphql — press Ctrl+C to stop.", flush=True)
     await running
+
+
+async def _simulated(catalog: Catalog, settings: Settings, year: int, credit: ASGIApp, credit_port: int) -> None:
+    """A simulated year on the platform, the credit API served meanwhile (CreditRecord lives there)."""
+    from govshare.demo.simulate import simulate_year
+
+    server = uvicorn.Server(uvicorn.Config(credit, host="127.0.0.1", port=credit_port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn sets a flag only
+        await asyncio.sleep(0.05)
+    try:
+        done = await simulate_year(catalog, settings, year, progress=_bar)
+    finally:
+        server.should_exit = True
+        await serving
+    print(f"\nsimulated {done.days} days of {year}: {done.operations:,} operations, {done.applications} "
+          f"applications ({done.answers} answers), {done.issues} data-issue reports")  # fmt: skip
+    print(f"the yearly report: govshare report --year {year} --dir {settings.data_dir}\n", flush=True)
+
+
+def _bar(done: int, days: int, day: object) -> None:
+    filled = 30 * done // days
+    if done not in (1, days) and filled == 30 * (done - 1) // days:
+        return  # redrawn when the bar grows, not every day
+    print(f"\rsimulating {day} [{'#' * filled}{'.' * (30 - filled)}] {done}/{days} days", end="", flush=True)
 
 
 def _print_welcome(catalog: Catalog, base: str, tokens: dict[str, str], examples: list[Example]) -> None:

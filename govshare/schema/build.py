@@ -24,6 +24,7 @@ from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
 from govshare.schema.audit import audit_fields
+from govshare.schema.evaluation import evaluation_fields
 from govshare.schema.grant_fields import Mutation as GrantMutation
 from govshare.schema.grant_fields import resolve_grants
 from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
@@ -147,6 +148,7 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
         "me": strawberry.field(resolver=resolve_me, description="The calling department and user."),
         **audit_fields(),
         **statistics_fields(),
+        **evaluation_fields(),
         "grants": strawberry.field(
             resolver=resolve_grants,
             description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",

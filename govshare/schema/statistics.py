@@ -34,6 +34,22 @@ class SharingStatistics:
     countedUpTo: int = strawberry.field(description="The last audit record counted (its seq)")
 
 
+def seen_department(
+    ctx: RequestContext, department: str | None, what: str, since: datetime.date, until: datetime.date
+) -> str | None:
+    """Whose figures the caller may read: the authority any department's (None: all), a
+    department administrator its own only."""
+    caller = ctx.caller
+    require_role(caller, f"reading sharing {what}", "authority", "dept_admin")
+    if until < since:
+        raise bad_input(f"until {until} is before since {since}")
+    if caller.has("authority"):
+        return department
+    if department not in (None, caller.department):
+        raise GovshareError(FORBIDDEN, f"a department administrator reads {caller.department}'s {what} only")
+    return caller.department
+
+
 async def _statistics(
     info: strawberry.Info,
     since: datetime.date,
@@ -45,16 +61,8 @@ async def _statistics(
     items: bool,
 ) -> SharingStatistics:
     ctx: RequestContext = info.context
-    caller = ctx.caller
-    require_role(caller, "reading sharing statistics", "authority", "dept_admin")
-    seen = department
-    if not caller.has("authority"):
-        if department not in (None, caller.department):
-            raise GovshareError(FORBIDDEN, f"a department administrator reads {caller.department}'s statistics only")
-        seen = caller.department
+    seen = seen_department(ctx, department, "statistics", since, until)
     dimensions = tuple(group or ())
-    if until < since:
-        raise bad_input(f"until {until} is before since {since}")
     unknown = [g for g in dimensions if g not in keys]
     if unknown or (by is not None and by not in statistics.PERIODS):
         problem = f"group {unknown[0]!r}: group by {', '.join(keys)}" if unknown else f"by {by!r}: day, month or year"

@@ -1,0 +1,92 @@
+"""`govshare report --year Y [--department D]`: the yearly sharing report (R12, art. 19–20).
+
+Counts the audit records not counted yet, then writes ``report-Y[-D].html`` (one file that
+opens in any browser, charts included) and prints it to ``report-Y[-D].pdf`` with headless
+Chromium (``GOVSHARE_CHROMIUM`` names it when it is not on PATH; ``--no-pdf`` skips it).
+Without ``--department`` it is the authority's report comparing every department. The run
+is written to the audit log, with what it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from govshare import clock
+from govshare.audit import statistics
+from govshare.audit.platform import platform_log
+from govshare.audit.record import AuditRecord
+from govshare.commands.errors import CommandError
+from govshare.commands.platform import platform_engine, recorded_catalog
+from govshare.oversight.pdf import find_browser, print_pdf
+from govshare.oversight.report_data import gather
+from govshare.oversight.report_html import render
+from govshare.settings import Settings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    year: int = args.year
+    if not 2000 <= year <= 9998:
+        raise CommandError(f"--year {year}: give a year from 2000 on, such as {clock.today().year}")
+    out = Path(args.out or ".")
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out} is a file: name a directory for the report")
+    browser = None
+    if not args.no_pdf:
+        try:
+            browser = find_browser(settings.chromium or None)
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from None
+        if browser is None:
+            raise CommandError("no Chromium or Chrome found to print the PDF: install chromium, set GOVSHARE_CHROMIUM "
+                               "to the browser's executable, or pass --no-pdf for the HTML report alone")  # fmt: skip
+
+    async def main() -> int:
+        async with platform_engine(settings) as engine:
+            catalog = await recorded_catalog(engine, settings)
+            await statistics.roll_up(engine, {r.name: r.provider for r in catalog.resources.values()})
+            try:
+                data = await gather(engine, catalog, year, args.department, clock.real_now())
+            except ValueError as exc:
+                raise CommandError(f"--department: {exc}") from None
+            stem = f"report-{year}" + (f"-{args.department}" if args.department else "")
+            written = await asyncio.to_thread(_files, out, stem, render(data), browser)
+            audit = platform_log(engine, settings)
+            try:
+                await audit.append(AuditRecord(
+                    kind="cli", outcome="answered", user=f"cli:{getpass.getuser()}",
+                    query=" ".join(sys.argv[1:]) or f"report --year {year}",
+                    detail={"year": year, "department": args.department, "counted_up_to": data.counted_up_to,
+                            "files": [p.name for p in written]},
+                ))  # fmt: skip
+            finally:
+                await audit.close()
+        for path in written:
+            print(path)
+        return 0
+
+    return asyncio.run(main())
+
+
+def _files(out: Path, stem: str, page: str, browser: str | None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    html = out / f"{stem}.html"
+    _write(html, page)
+    if browser is None:
+        return [html]
+    try:
+        print_pdf(html, out / f"{stem}.pdf", browser)
+    except RuntimeError as exc:
+        raise CommandError(f"the HTML report is written ({html}), the PDF is not: {exc}") from None
+    return [html, out / f"{stem}.pdf"]
+
+
+def _write(path: Path, text: str) -> None:
+    """Written beside, then renamed: a report is whole or absent, never half."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
