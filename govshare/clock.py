@@ -8,7 +8,7 @@ age its records.
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 # Dates that rules speak of (grant end dates, deadlines) are dates in China Standard Time.
@@ -40,3 +40,12 @@ def as_utc(moment: datetime) -> datetime:
 def today() -> date:
     """Today's date in China Standard Time."""
     return now().astimezone(CHINA).date()
+
+
+def day_start(day: date) -> datetime | None:
+    """The UTC moment the China day ``day`` begins; None where no UTC moment can hold it
+    (0001-01-01 begins in year 0 UTC): the span is then unbounded on that side."""
+    try:
+        return datetime.combine(day, time(), CHINA).astimezone(UTC)
+    except OverflowError:
+        return None

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,12 +41,31 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)  # what the process runs beside requests
 
     def __post_init__(self) -> None:
-        for resource in self.catalog.resources.values():
-            self.tables[resource.name] = TableRef(
-                name=resource.table,
-                key=resource.key_item.column,
-                columns={item.column: item.type for item in resource.items.values()},
-            )
+        self.tables.update(table_refs(self.catalog))
+
+
+def table_refs(catalog: Catalog) -> dict[str, TableRef]:
+    """The table shape of each resource, as its connector reads it."""
+    return {
+        resource.name: TableRef(
+            name=resource.table,
+            key=resource.key_item.column,
+            columns={item.column: item.type for item in resource.items.values()},
+        )
+        for resource in catalog.resources.values()
+    }
+
+
+@contextlib.asynccontextmanager
+async def opened_sources(catalog: Catalog, settings: Settings) -> AsyncIterator[dict[str, Connector]]:
+    """A connector for every source of ``catalog`` (closed after), for a command that reads the
+    sources without serving."""
+    connectors = {name: open_connector(s, statement_timeout=settings.statement_timeout)
+                  for name, s in catalog.sources.items()}  # fmt: skip
+    try:
+        yield connectors
+    finally:
+        await asyncio.gather(*(c.close() for c in connectors.values()), return_exceptions=True)
 
 
 async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = True) -> Runtime:

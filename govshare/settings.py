@@ -40,6 +40,7 @@ class Settings:
     statement_timeout: float = 10.0
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
     stats_interval: float = 30.0  # seconds between counts of new audit records into the statistics
+    catalog_stale_days: int = 365  # a catalog entry unchanged for longer is signalled to the authority (R9)
     chromium: str = ""  # the browser that prints the yearly report to PDF ("" → chromium or chrome on PATH)
     audit_checkpoint_every: int = 1000  # records between signed checkpoints
     audit_retention_days: int = 365  # R10: at least one year

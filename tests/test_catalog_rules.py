@@ -140,6 +140,36 @@ def test_key_rule(case: Case) -> None:
     check(*case)
 
 
+UPDATED: dict[str, Case] = {
+    "not an item": (
+        {
+            "    description: 营业执照等电子证照\n": "    description: 营业执照等电子证照\n    updated_item: issuedAt  # <-\n"
+        },
+        "updated_item 'issuedAt' of resource 'License' is not one of its items",
+        "did you mean 'issuedOn'?",
+    ),
+    "not a date": (
+        {
+            "    description: 营业执照等电子证照\n": "    description: 营业执照等电子证照\n    updated_item: holderId  # <-\n"
+        },
+        "updated_item 'holderId' of resource 'License' is a String item; it must say when a record was updated",
+        "name an item of type Date or DateTime",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UPDATED.values(), ids=UPDATED.keys())
+def test_updated_item_rule(case: Case) -> None:
+    check(*case)
+
+
+def test_an_updated_item_of_type_date_is_kept() -> None:
+    text = VALID_TEXT.replace(
+        "    description: 营业执照等电子证照\n", "    description: 营业执照等电子证照\n    updated_item: issuedOn\n"
+    )
+    assert parse_catalog(text, "cat.yaml", env={}).resources["License"].updated_item == "issuedOn"
+
+
 RELATIONS: dict[str, Case] = {
     "composite join": (
         {"        on: {holderId: idNumber}": "        on: {holderId: idNumber, licenseNo: name}  # <-"},

@@ -59,8 +59,9 @@ RESOURCE_KEYS = (
     "items",
     "relations",
     "description",
+    "updated_item",
 )
-RESOURCE_OPTIONAL = ("plural", "relations", "description")
+RESOURCE_OPTIONAL = ("plural", "relations", "description", "updated_item")
 ITEM_KEYS = (
     "column",
     "type",
@@ -189,6 +190,7 @@ def _resource(ctx: Context, name: str, node: Node, path: tuple[str, ...]) -> Res
         items=items,
         relations=relations,
         description=f.text("description", False),
+        updated_item=f.text("updated_item", False),
     )
 
 

@@ -49,7 +49,7 @@ PLATFORM_FIELDS = (
     "catalog", "me", "grants",
     "auditRecords", "auditRecord", "auditReplay", "auditVerify",
     "inbox", "application", "applications", "coordination", "coordinations", "dataIssue", "dataIssues",
-    "sharingOperations", "sharingItems", "sharingEvaluation",
+    "sharingOperations", "sharingItems", "sharingEvaluation", "supervisionSignals",
 )  # fmt: skip
 
 
@@ -117,6 +117,9 @@ class Resource:
     items: dict[str, Item] = field(hash=False)
     relations: dict[str, Relation] = field(hash=False)
     description: str | None = None
+    # The item (Date or DateTime) that says when each record was last updated: the newest one
+    # shows whether the data keeps to update_cycle (R9).
+    updated_item: str | None = None
 
     @property
     def single(self) -> str:

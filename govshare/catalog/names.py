@@ -66,6 +66,8 @@ RESERVED_TYPES = (
     "StatisticsLine",
     "SharingStatistics",
     "DepartmentEvaluation",
+    # supervision (govshare/schema/supervision.py)
+    "SupervisionSignal",
     *(f"{scalar}Filter" for scalar in ("ID", "String", "Int", "Float", "Boolean", "Date", "DateTime")),
 )
 # Types generated from each resource type T (DESIGN §4), by suffix.

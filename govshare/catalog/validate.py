@@ -134,6 +134,23 @@ def _keys(ctx: Context, cat: Catalog) -> None:
             )
 
 
+def _updated(ctx: Context, cat: Catalog) -> None:
+    for r in cat.resources.values():
+        at = res_key(r, "updated_item")
+        if r.updated_item is None or not ctx.sites.ok(at, res_key(r, "items")):
+            continue
+        item = r.items.get(r.updated_item)
+        what = f"updated_item '{r.updated_item}' of resource '{r.name}'"
+        if item is None:
+            ctx.problem(at, f"{what} is not one of its items", did_you_mean(r.updated_item, r.items, "its items are"))
+        elif item.type not in (ItemType.DATE, ItemType.DATETIME):
+            ctx.problem(
+                at,
+                f"{what} is a {item.type.value} item; it must say when a record was updated (Date or DateTime)",
+                "name an item of type Date or DateTime, or leave updated_item out",
+            )
+
+
 def _relations(ctx: Context, cat: Catalog) -> None:
     for r in cat.resources.values():
         for rel in r.relations.values():
@@ -200,6 +217,7 @@ RULES: tuple[Callable[[Context, Catalog], None], ...] = (
     _providers,
     _items,
     _keys,
+    _updated,
     _relations,
     check_type_names,
     check_root_fields,

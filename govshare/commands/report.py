@@ -14,17 +14,21 @@ import asyncio
 import getpass
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from govshare import clock
 from govshare.audit import statistics
 from govshare.audit.platform import platform_log
 from govshare.audit.record import AuditRecord
+from govshare.catalog.model import Catalog
 from govshare.commands.errors import CommandError
 from govshare.commands.platform import platform_engine, recorded_catalog
 from govshare.oversight.pdf import find_browser, print_pdf
 from govshare.oversight.report_data import gather
 from govshare.oversight.report_html import render
+from govshare.oversight.signals import data_signals
+from govshare.runtime import opened_sources
 from govshare.settings import Settings
 
 
@@ -49,8 +53,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         async with platform_engine(settings) as engine:
             catalog = await recorded_catalog(engine, settings)
             await statistics.roll_up(engine, {r.name: r.provider for r in catalog.resources.values()})
+            late = await _late(catalog, settings)
             try:
-                data = await gather(engine, catalog, year, args.department, clock.real_now())
+                data = await gather(engine, catalog, year, args.department, clock.real_now(), late)
             except ValueError as exc:
                 raise CommandError(f"--department: {exc}") from None
             stem = f"report-{year}" + (f"-{args.department}" if args.department else "")
@@ -70,6 +75,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return asyncio.run(main())
+
+
+async def _late(catalog: Catalog, settings: Settings) -> Counter[str] | None:
+    """Each provider's late resources now, asking the sources; None (and a note) when they cannot be asked."""
+    try:
+        async with opened_sources(catalog, settings) as connectors:
+            found = await data_signals(catalog, connectors, clock.today())
+    except Exception as exc:
+        print(f"govshare report: freshness not measured, the sources could not be asked: {exc}", file=sys.stderr)
+        return None
+    return Counter(s.department for s in found if s.kind == "late_data")
 
 
 def _files(out: Path, stem: str, page: str, browser: str | None) -> list[Path]:

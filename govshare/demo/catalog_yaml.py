@@ -90,6 +90,8 @@ def _resource(res: Resource, catalog: Catalog) -> list[str]:
     ]
     if res.description is not None:
         lines.append(f"    description: {scalar(res.description)}")
+    if res.updated_item is not None:
+        lines.append(f"    updated_item: {scalar(res.updated_item)}")
     lines.append("    items:")
     lines += _aligned({i.name: _item(i) for i in res.items.values()}, "      ")
     if res.relations:

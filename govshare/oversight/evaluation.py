@@ -26,7 +26,7 @@ from govshare.workflows.deadlines import cst_day, working_days
 from govshare.workflows.records import APPROVED, REJECTED, SUBMITTED
 
 # The score's parts and their weights (docs/statistics.md, "Evaluation").
-WEIGHTS = {"on_time": 40, "reasons": 10, "issues": 25, "catalog": 25}
+WEIGHTS = {"on_time": 40, "reasons": 10, "issues": 25, "catalog": 25, "fresh": 20}
 
 
 @dataclass(slots=True)
@@ -50,6 +50,10 @@ class Evaluation:
     resources_described: int = 0
     items: int = 0
     items_described: int = 0
+    # Freshness against update_cycle: resources whose catalog entry names an updated_item, and of
+    # those how many are late now (None: not measured, e.g. the sources were not asked).
+    dated: int = 0
+    late: int | None = None
     # Volume: item decisions on its resources that gave the item (allow, mask, verify) or withheld it
     # (mostly callers without a grant: a figure, not part of the score), and what it asked of others.
     provided: int = 0
@@ -82,6 +86,8 @@ class Evaluation:
             found["issues"] = self.issues_answered / self.issues
         if self.resources:
             found["catalog"] = (self.resources_described + self.items_described) / (self.resources + self.items)
+        if self.dated and self.late is not None:
+            found["fresh"] = 1 - self.late / self.dated
         return found
 
     @property
@@ -111,6 +117,8 @@ class Evaluation:
             "resourcesDescribed": self.resources_described,
             "items": self.items,
             "itemsDescribed": self.items_described,
+            "dated": self.dated,
+            "late": self.late,
             "provided": self.provided,
             "refusedItems": self.refused_items,
             "operations": self.operations,
@@ -133,15 +141,19 @@ async def evaluate(
     *,
     today: datetime.date | None = None,
     departments: Iterable[str] | None = None,
+    late: Mapping[str, int] | None = None,
 ) -> list[Evaluation]:
     """Every department's evaluation over ``since``–``until`` (inclusive), as of ``today``
     (an application still open on the report's last day counts as overdue if its deadline
-    had passed by then)."""
+    had passed by then). ``late``: each provider's resources late now (supervision signals)."""
     as_of = min(today or clock.today(), until)
     wanted = sorted(departments) if departments is not None else sorted(catalog.departments)
     found = {d: Evaluation(d) for d in wanted}
     providers = {name: r.provider for name, r in catalog.resources.items()}
     _catalog(found, catalog)
+    for evaluation in found.values():
+        if late is not None and evaluation.dated:
+            evaluation.late = late.get(evaluation.department, 0)
     async with engine.connect() as conn:
         for row in await conn.execute(select(applications).where(*_within(applications.c.submitted_at, since, until))):
             _application(found.get(providers.get(row.resource, "")), row._mapping, as_of)
@@ -153,9 +165,9 @@ async def evaluate(
 
 def _within(column: Any, since: datetime.date, until: datetime.date) -> list[Any]:
     """The moments of ``column`` on the China days ``since``–``until``."""
-    start = datetime.datetime.combine(since, datetime.time(), clock.CHINA)
-    end = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(), clock.CHINA)
-    return [column >= start.astimezone(datetime.UTC), column < end.astimezone(datetime.UTC)]
+    start = clock.day_start(since)
+    end = clock.day_start(until + datetime.timedelta(days=1)) if until < datetime.date.max else None
+    return [*([column >= start] if start else []), *([column < end] if end else [])]
 
 
 def _catalog(found: Mapping[str, Evaluation], catalog: Catalog) -> None:
@@ -167,6 +179,7 @@ def _catalog(found: Mapping[str, Evaluation], catalog: Catalog) -> None:
         evaluation.resources_described += _described(resource.description)
         evaluation.items += len(resource.items)
         evaluation.items_described += sum(_described(i.description) for i in resource.items.values())
+        evaluation.dated += resource.updated_item is not None
 
 
 def _described(text: str | None) -> bool:

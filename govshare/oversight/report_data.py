@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,9 +54,15 @@ class ReportData:
 
 
 async def gather(
-    engine: AsyncEngine, catalog: Catalog, year: int, department: str | None, made_at: datetime.datetime
+    engine: AsyncEngine,
+    catalog: Catalog,
+    year: int,
+    department: str | None,
+    made_at: datetime.datetime,
+    late: Mapping[str, int] | None = None,
 ) -> ReportData:
-    """The report of ``year`` for ``department`` (None: every department, as the authority sees it)."""
+    """The report of ``year`` for ``department`` (None: every department, as the authority sees it);
+    ``late``: each provider's resources late when the report is made (None: not measured)."""
     if department is not None and department not in catalog.departments:
         known = ", ".join(sorted(catalog.departments))
         raise ValueError(f"there is no department {department!r} in the catalog: one of {known}")
@@ -70,7 +77,7 @@ async def gather(
     await _items(engine, catalog, data, Query(since, until, None, ("department", "provider", "resource", "item",
                                                                     "effect", "basis"), department))  # fmt: skip
     data.evaluations = await evaluate(
-        engine, catalog, since, until, departments=None if department is None else (department,)
+        engine, catalog, since, until, departments=None if department is None else (department,), late=late
     )
     return data
 

@@ -101,7 +101,7 @@ def _answers(data: ReportData) -> str:
 def _figures(data: ReportData) -> str:
     head = ("部门", "收到申请", "已答复", "平均用时", "最长用时", "逾期", "拒绝", "拒绝附理由",
             "问题反馈", "已答复反馈", "反馈平均用时", "资源/已描述", "数据项/已描述", "提供", "使用操作",
-            "被拒", "得分")  # fmt: skip
+            "被拒", "更新滞后", "得分")  # fmt: skip
     rows = [_evaluation_row(data, e) for e in data.evaluations]
     return "\n".join(["<h2>各部门评价明细 The evaluation in full</h2>", _table(head, rows)])
 
@@ -114,8 +114,14 @@ def _evaluation_row(data: ReportData, e: Evaluation) -> tuple[str, ...]:
         data.names.get(e.department, e.department), str(e.received), str(e.answered), maybe(e.mean_answer_days),
         str(max(e.answer_days, default=0)), str(e.overdue), str(e.refused), str(e.refused_with_reason),
         str(e.issues), str(e.issues_answered), maybe(e.mean_issue_days), f"{e.resources}/{e.resources_described}",
-        f"{e.items}/{e.items_described}", f"{e.provided:,}", f"{e.operations:,}", f"{e.denied:,}", maybe(e.score),
+        f"{e.items}/{e.items_described}", f"{e.provided:,}", f"{e.operations:,}", f"{e.denied:,}", _late(e),
+        maybe(e.score),
     )  # fmt: skip
+
+
+def _late(e: Evaluation) -> str:
+    """Late resources of those with an update item (— when none has one, or it was not measured)."""
+    return "—" if not e.dated or e.late is None else f"{e.late}/{e.dated}"
 
 
 def _formula() -> str:

@@ -31,11 +31,12 @@ from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verificati
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
 from govshare.schema.statistics import statistics_fields
 from govshare.schema.stubs import arg, optional, optional_list, stub
+from govshare.schema.supervision import SupervisionMutation, supervision_fields
 from govshare.schema.workflows import WorkflowMutation, workflow_fields
 
 
 @strawberry.type(name="Mutation", description="Platform operations.")
-class Mutation(GrantMutation, WorkflowMutation):
+class Mutation(GrantMutation, WorkflowMutation, SupervisionMutation):
     pass
 
 
@@ -149,6 +150,7 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
         **audit_fields(),
         **statistics_fields(),
         **evaluation_fields(),
+        **supervision_fields(),
         "grants": strawberry.field(
             resolver=resolve_grants,
             description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",

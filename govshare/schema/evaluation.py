@@ -5,13 +5,16 @@ the volumes come from the statistics roll-up, as far as it has counted."""
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
+from govshare import clock
 from govshare.errors import bad_input
 from govshare.oversight.evaluation import evaluate
+from govshare.oversight.signals import data_signals
 from govshare.resolvers.context import RequestContext
 from govshare.schema.statistics import seen_department
 
@@ -36,6 +39,8 @@ class DepartmentEvaluation:
     resourcesDescribed: int
     items: int
     itemsDescribed: int
+    dated: int = strawberry.field(description="Resources whose catalog entry names an updated_item")
+    late: int | None = strawberry.field(description="Of those, how many are late now (supervision signals)")
     provided: int = strawberry.field(description="Item decisions on its resources that gave the item")
     refusedItems: int = strawberry.field(description="Item decisions on its resources that withheld it")
     operations: int = strawberry.field(description="Operations it made")
@@ -54,8 +59,10 @@ async def sharing_evaluation(
     if seen is not None and seen not in catalog.departments:
         known = ", ".join(sorted(catalog.departments))
         raise bad_input(f"there is no department {seen!r} in the catalog: one of {known}")
+    late = Counter(s.department for s in await data_signals(catalog, ctx.runtime.connectors, clock.today())
+                   if s.kind == "late_data")  # fmt: skip
     found = await evaluate(
-        ctx.runtime.audit.engine, catalog, since, until, departments=None if seen is None else (seen,)
+        ctx.runtime.audit.engine, catalog, since, until, departments=None if seen is None else (seen,), late=late
     )
     return [DepartmentEvaluation(**e.as_dict()) for e in found]
 

@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 from govshare.catalog.model import Catalog
 from govshare.resolvers.context import RequestContext
 from govshare.schema.grant_fields import GrantInfo, grant_info
+from govshare.schema.supervision import SupervisionSignal, supervision_signals
 from govshare.workflows import reports
 from govshare.workflows.deadlines import working_days
 from govshare.workflows.events import APPLICATION, COORDINATION, DATA_ISSUE, events_of
@@ -173,6 +174,12 @@ class InboxDecision:
     decidedBy: str
 
 
+async def _unacknowledged(info: strawberry.Info) -> list[SupervisionSignal] | None:
+    if not info.context.caller.has("authority"):
+        return None
+    return [s for s in await supervision_signals(info) if s.note is None]
+
+
 @strawberry.type(name="Inbox", description="What waits for the caller's department.")
 class InboxInfo:
     department: str
@@ -183,6 +190,12 @@ class InboxInfo:
     overdueApplications: list[ApplicationInfo] | None = strawberry.field(description="Authority only")
     coordinationRequests: list[CoordinationInfo] | None = strawberry.field(description="Authority only: open ones")
     openDataIssues: list[DataIssueInfo] | None = strawberry.field(description="Authority only")
+
+    signals: list[SupervisionSignal] | None = strawberry.field(
+        resolver=_unacknowledged,
+        description="Authority only: the supervision signals not yet acknowledged (late data, unreachable sources, "
+        "stale entries, misuse), with the department each concerns",
+    )
 
 
 @strawberry.input(name="ApplicationInput", description="An application for conditional items of one resource.")

@@ -20,7 +20,9 @@ async def record_catalog(conn: AsyncConnection, catalog: Catalog, now: datetime.
         await conn.execute(catalog_versions.update().where(catalog_versions.c.id == found.id).values(loaded_at=now))
         return
     await conn.execute(
-        catalog_versions.insert().values(digest=catalog.digest, path=catalog.path, text=catalog.text, loaded_at=now)
+        catalog_versions.insert().values(
+            digest=catalog.digest, path=catalog.path, text=catalog.text, loaded_at=now, first_loaded_at=now
+        )
     )
 
 

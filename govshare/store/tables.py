@@ -47,6 +47,7 @@ catalog_versions = Table(
     Column("path", Text, nullable=False),
     Column("text", Text, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("first_loaded_at", DateTime(timezone=True), nullable=True),  # migration 0007
 )
 
 # Every change of the sharing policy creates a version; its full Casbin text is kept for replay.
@@ -274,4 +275,15 @@ stats_progress = Table(
     Column("id", Integer, primary_key=True),
     Column("last_seq", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# The platform authority's acknowledgements of supervision signals (migration 0007), by signal key.
+supervision_notes = Table(
+    "supervision_notes",
+    metadata,
+    Column("signal", String(256), primary_key=True),
+    Column("note", Text, nullable=False),
+    Column("noted_at", DateTime(timezone=True), nullable=False),
+    Column("noted_by", String(200), nullable=False),
 )

@@ -15,7 +15,7 @@ from tests.workflows.desk import ANSWER, AUTHORITY_ROLE, PROVIDER_ADMIN, REPORT,
 __all__ = ["desk", "policyville", "set_now", "settings"]
 FIELDS = (
     "department received answered meanAnswerDays maxAnswerDays overdue refused refusedWithReason refusalRate "
-    "issues issuesAnswered meanIssueDays resources resourcesDescribed items itemsDescribed parts score"
+    "issues issuesAnswered meanIssueDays resources resourcesDescribed items itemsDescribed dated late parts score"
 )
 EVALUATION = f"""query($since: Date!, $until: Date!, $department: String) {{
   sharingEvaluation(since: $since, until: $until, department: $department) {{ {FIELDS} }} }}"""
@@ -65,6 +65,7 @@ def test_answer_times_overdue_refusals_and_reports_per_provider(desk: Desk, set_
     # 5 working days to answer; the open one has waited 20–31 March: 7 working days
     assert (civil["issues"], civil["issuesAnswered"], civil["meanIssueDays"]) == (2, 1, 6.0)
     assert (civil["resources"], civil["resourcesDescribed"], civil["items"], civil["itemsDescribed"]) == (1, 0, 4, 0)
+    assert (civil["dated"], civil["late"]) == (0, None)  # no entry names an updated_item: not part of the score
     parts = {"on_time": 1 / 3, "reasons": 1.0, "issues": 0.5, "catalog": 0.0}
     assert civil["parts"] == {p: round(s, 3) for p, s in parts.items()}
     assert civil["score"] == _score(parts) == 35.8
@@ -72,6 +73,9 @@ def test_answer_times_overdue_refusals_and_reports_per_provider(desk: Desk, set_
     assert (transport["received"], transport["overdue"], transport["maxAnswerDays"]) == (1, 0, 1)
     assert transport["score"] == _score({"on_time": 1.0, "catalog": 0.0})
     assert (found[STRANGER]["received"], found[STRANGER]["parts"], found[STRANGER]["score"]) == (0, {}, None)
+    # The widest span the Date type can state holds the same applications.
+    widest = desk.ok(EVALUATION, {"since": "0001-01-01", "until": "9999-12-31"}, AUTHORITY_ROLE)
+    assert {e["department"]: e["received"] for e in widest}[PROVIDER] == 3
     # Read before the deadline of the open one had passed, it is not overdue yet.
     early = {e["department"]: e for e in desk.ok(EVALUATION, {**SPAN, "until": "2026-03-13"}, AUTHORITY_ROLE)}
     assert early[PROVIDER]["overdue"] == 1
