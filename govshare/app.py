@@ -20,6 +20,7 @@ from govshare.auth import TokenCache
 from govshare.catalog.loader import load_catalog
 from govshare.catalog.model import Catalog
 from govshare.connectors.base import Connector, SourceUnavailable
+from govshare.console.routes import routes as console_routes
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway
 from govshare.gateway.export import export
@@ -117,6 +118,7 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
             Route("/export-jobs/{job}", job_status),
             Route("/export-jobs/{job}/file", job_file),
             Mount(graphiql.PREFIX, graphiql.assets()),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )

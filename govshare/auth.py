@@ -144,11 +144,15 @@ class TokenCache:
         self._known: dict[str, tuple[Caller, float]] = {}
 
     def verify(self, token: str) -> Caller:
+        return self.verified(token)[0]
+
+    def verified(self, token: str) -> tuple[Caller, float]:
+        """The token's caller and when it expires (seconds since 1970); TokenError if it is not valid now."""
         found = self._known.get(token)
         if found is not None and found[1] > clock.now().timestamp():
-            return found[0]
-        caller, expires = _verified(self.settings, token, self.catalog)
+            return found
+        found = _verified(self.settings, token, self.catalog)
         if len(self._known) >= self.size:
             self._known.clear()  # simple bound: a full cache starts over
-        self._known[token] = (caller, expires)
-        return caller
+        self._known[token] = found
+        return found

@@ -81,12 +81,17 @@ async def graphql(request: Request) -> Response:
 
 def internal(request: Request, record: AuditRecord) -> Answer:
     """The answer to an unexpected failure below the boundary: masked, logged, recorded as failed."""
+    return 500, failed(record, f"{request.method} {request.url.path}"), {}
+
+
+def failed(record: AuditRecord, what: str) -> dict[str, Any]:
+    """The body of an unexpected failure while answering ``what``: logged with an id, recorded as failed."""
     error_id = uuid.uuid4().hex[:12]
-    log.exception("internal error %s while answering %s %s", error_id, request.method, request.url.path)
+    log.exception("internal error %s while answering %s", error_id, what)
     record.outcome, record.error_codes, record.result_sha256 = "failed", [INTERNAL], None
-    record.detail = {"errorId": error_id}
+    record.detail = {**(record.detail or {}), "errorId": error_id}
     message = f"Internal error (id {error_id}); the operators can find it in the server log"
-    return 500, error_body(INTERNAL, message, errorId=error_id), {}
+    return error_body(INTERNAL, message, errorId=error_id)
 
 
 async def recorded(request: Request, audit: AuditLog, record: AuditRecord) -> Response | None:

@@ -13,12 +13,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govshare.audit import statistics
 from govshare.audit.statistics import Query
 from govshare.catalog.model import Catalog
 from govshare.oversight.evaluation import Evaluation, evaluate
+from govshare.store.tables import grants as grants_table
 
 MONTHS = tuple(f"{m:02d}" for m in range(1, 13))
 TOP = 10  # rows of each "top" list
@@ -85,7 +87,7 @@ async def gather(
 async def _items(engine: AsyncEngine, catalog: Catalog, data: ReportData, query: Query) -> None:
     resources: Counter[str] = Counter()
     denials: Counter[str] = Counter()
-    grants: Counter[str] = Counter()
+    grants: Counter[tuple[str, str]] = Counter()
     for line in await statistics.items(engine, query):
         n, user, provider = line["operations"], line["department"], line["provider"]
         resource = catalog.resources.get(line["resource"])
@@ -99,7 +101,20 @@ async def _items(engine: AsyncEngine, catalog: Catalog, data: ReportData, query:
             resources[title] += n
             data.given += n
         if line["basis"].startswith("grant:") and data.department in (None, user, provider):
-            grants[f"{line['basis']} · {data.names.get(user, user)} · {title}"] += n
+            grants[(line["basis"], f"{data.names.get(user, user)} · {title}")] += n
     data.top_resources = resources.most_common(TOP)
     data.top_denials = denials.most_common(TOP)
-    data.top_grants = grants.most_common(TOP)
+    origins = await _origins(engine, [int(basis.removeprefix("grant:")) for (basis, _), _ in grants.most_common(TOP)])
+    data.top_grants = [
+        (f"{basis} ({origins.get(basis, '直接授权')}) · {who}", n) for (basis, who), n in grants.most_common(TOP)
+    ]
+
+
+async def _origins(engine: AsyncEngine, ids: list[int]) -> dict[str, str]:
+    """What each grant came from: the application approved, the coordination decided, or the authority."""
+    names = {"application": "申请", "coordination": "协调"}
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(grants_table.c.id, grants_table.c.origin, grants_table.c.origin_id)
+                                  .where(grants_table.c.id.in_(ids)))  # fmt: skip
+        return {f"grant:{r.id}": f"{names[r.origin]} {r.origin_id}" if r.origin in names else "直接授权"
+                for r in rows}  # fmt: skip

@@ -73,7 +73,8 @@ def _provided(data: ReportData) -> str:
         "<h2>被拒绝的访问 Denied attempts</h2>",
         _top("被拒绝最多的数据项（部门 · 资源.数据项）", data.top_denials, "次"),
         "<h2>按授权使用 Use under each grant</h2>",
-        _table(("授权 · 使用部门 · 资源 grant", "数据项次数 items"), [(g, f"{n:,}") for g, n in data.top_grants])
+        _table(("授权（来源）· 使用部门 · 资源 grant (origin)", "数据项次数 items"),
+               [(g, f"{n:,}") for g, n in data.top_grants])
         if data.top_grants else '<p class="empty">本年度无依授权使用的记录。</p>',
     ])  # fmt: skip
 

@@ -88,6 +88,10 @@ def test_a_department_administrator_reads_its_own_only(platform: tuple[str, Sett
     assert "is for the platform authority or an administrator" in member["errors"][0]["message"]
     bad = _post(url, settings, STATS, "hub", "authority", group=["colour"])
     assert "cannot read statistics by group 'colour'" in bad["errors"][0]["message"]
+    # Every read of the statistics is in the audit log, under whoever read them, refused or not.
+    reads = [(r.department, r.roles, r.outcome) for r in read_audit(settings) if "sharingOperations" in (r.query or "")]
+    assert ("transport", ["dept_admin"], "answered") in reads and ("transport", ["member"], "failed") in reads
+    assert ("hub", ["authority"], "answered") in reads
 
 
 def test_the_command_line_counts_and_prints_the_same(platform: tuple[str, Settings], tmp_path: Path) -> None:

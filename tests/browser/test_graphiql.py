@@ -4,53 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import pytest
 
 from govshare.auth import issue_token
 from govshare.settings import Settings
+from tests.browser.offline import Offline
 from tests.testville import City
 
 QUERY = '{ resident(residentId: "r00003") { residentId fullName } }'
-
-
-class Offline:
-    """A browser context that reaches the server's origin and nothing else.
-
-    Every other request is aborted and remembered, so a test can assert that none
-    was even attempted; the context's proxy is a closed port, so a request that
-    slipped past the route would fail too; only the loopback address bypasses it.
-    """
-
-    def __init__(self, browser: Any, origin: str) -> None:
-        self.origin = origin
-        self.attempted: list[str] = []
-        self.errors: list[str] = []
-        self.context = browser.new_context(proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1"})
-        self.context.route("**/*", self._route)
-
-    def _route(self, route: Any) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" == self.origin or parts.scheme == "data":
-            route.continue_()
-        else:
-            self.attempted.append(url)
-            route.abort("internetdisconnected")
-
-    def _console(self, kind: str, text: str) -> None:
-        # Before a token is in the headers editor, GraphiQL's schema request is refused (401, as it should be).
-        if kind == "error" and "status of 401" not in text:
-            self.errors.append(text)
-
-    def new_page(self) -> Any:
-        page = self.context.new_page()
-        page.on("console", lambda m: self._console(m.type, m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.errors.append(f"{r.url}: {r.failure}"))
-        return page
 
 
 @pytest.fixture

@@ -3,16 +3,22 @@ authority and department administrators read it, checked against the documented 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from govshare.oversight.evaluation import WEIGHTS
-from tests.policies.world import CITIZEN_ID, OTHER, PROVIDER, STRANGER
-from tests.workflows.conftest import desk, policyville, set_now, settings
+from govshare.settings import Settings
+from tests.policies.world import CITIZEN_ID, OTHER, PROVIDER, SECRET, STRANGER
+from tests.workflows.conftest import desk, policyville, set_now
 from tests.workflows.desk import ANSWER, AUTHORITY_ROLE, PROVIDER_ADMIN, REPORT, Desk
+from tests.worlds import read_audit
 
 # Policyville's workflow desk, at the workflow tests' fixed time (set_now: autouse, in this module only).
-__all__ = ["desk", "policyville", "set_now", "settings"]
+__all__ = ["desk", "policyville", "set_now"]
 FIELDS = (
     "department received answered meanAnswerDays maxAnswerDays overdue refused refusedWithReason refusalRate "
     "issues issuesAnswered meanIssueDays resources resourcesDescribed items itemsDescribed dated late parts score"
@@ -20,8 +26,17 @@ FIELDS = (
 EVALUATION = f"""query($since: Date!, $until: Date!, $department: String) {{
   sharingEvaluation(since: $since, until: $until, department: $department) {{ {FIELDS} }} }}"""
 SPAN = {"since": "2026-02-01", "until": "2026-03-31"}
+VOLUMES = """query($since: Date!, $until: Date!) { sharingEvaluation(since: $since, until: $until) {
+  department provided refusedItems operations rows denied } }"""
+SPAN_NOW = {"since": "2026-01-01", "until": "2030-12-31"}  # the audit log's days are the real ones
 HEALTH = (STRANGER, ("member",))
 TRANSPORT_ADMIN = (OTHER, ("dept_admin",))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The workflow tests' platform, counting its statistics every 0.1 s (the volumes come from them)."""
+    return Settings(data_dir=tmp_path / "platform", secret=SECRET, stats_interval=0.1)
 
 
 def _score(parts: dict[str, float]) -> float:
@@ -94,3 +109,27 @@ def test_an_administrator_reads_its_own_evaluation_only(desk: Desk, set_now: Cal
     assert "there is no department 'nobody'" in unknown["errors"][0]["message"]
     backwards = desk.send(EVALUATION, {"since": "2026-03-31", "until": "2026-02-01"}, AUTHORITY_ROLE)
     assert "until 2026-02-01 is before since 2026-03-31" in backwards["errors"][0]["message"]
+
+
+def test_volumes_provided_refused_used_and_denied(desk: Desk, settings: Settings) -> None:
+    read = f'{{ citizen(citizenId: "{CITIZEN_ID}") {{ fullName phone }} }}'  # phone: no grant yet
+    for _ in range(3):
+        assert desk.api.post(read, department=OTHER)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    desk.api.post(f'{{ citizen(citizenId: "{CITIZEN_ID}") {{ fullName }} }}', department=STRANGER)
+    last = read_audit(settings)[-1].seq
+    deadline = time.monotonic() + 30
+    while True:
+        found = {e["department"]: e for e in desk.ok(VOLUMES, SPAN_NOW, AUTHORITY_ROLE)}
+        if found[PROVIDER]["provided"] + found[PROVIDER]["refusedItems"] >= 7 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    records = [r for r in read_audit(settings) if r.seq <= last]
+    # civil gave the key looked up by and fullName in 4 lookups and withheld phone 3 times; transport asked
+    # 3 times and was refused 3 items.
+    assert (found[PROVIDER]["provided"], found[PROVIDER]["refusedItems"]) == (8, 3)
+    given = sum(1 for r in records for _, _, effect, *_ in r.decisions if effect != "deny")
+    assert found[PROVIDER]["provided"] == given
+    transport = found[OTHER]
+    assert (transport["operations"], transport["denied"]) == (3, 3)
+    assert transport["rows"] == sum(s["rows"] for r in records if r.department == OTHER for s in r.sources.values())
+    assert (found[STRANGER]["operations"], found[STRANGER]["denied"]) == (1, 0)

@@ -111,6 +111,7 @@ def test_the_authoritys_report_draws_every_chart_and_prints_its_pages(simulated:
         page.close()
     operations = sum(1 for r in read_audit(simulated.settings) if r.kind in ("query", "mutation"))
     assert f"{operations:,}" in text  # the year at a glance counts every operation of the year
+    assert "(申请 " in text  # use under a grant names the application it was approved on
     pages = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     sheets = [s for s in pages.split("\f") if s.strip()]
     assert len(sheets) >= 4

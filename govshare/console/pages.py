@@ -1,0 +1,95 @@
+"""The console's pages: sign-in and the catalog browser. Each page reads what it shows through
+the GraphQL engine as the signed-in department (gateway.operate: decided and audited as the API
+would), so the console has no permission rules of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from govshare.auth import TokenError
+from govshare.console import session
+from govshare.console.rights import apply_link, item_rights
+from govshare.gateway.operate import operate
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+CATALOG = """{ me { department { code name } user roles }
+  catalog { platform authority { code name } purposes { code label }
+    resources { name code title provider { code name } category key updateCycle shareMethods
+      items { name title type sharing condition legalBasis mask } relations { name title target on many } } }
+  grants { id department resource items purposes effect until active } }"""
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+
+
+def refused(request: Request, message: str, status: int = 403) -> Response:
+    return page(request, "refused.html", status, message=message)
+
+
+async def home(request: Request) -> Response:
+    target = "/console/catalog" if session.current(request) else "/console/sign-in"
+    return RedirectResponse(target, 303)
+
+
+async def sign_in(request: Request) -> Response:
+    if request.method == "GET":
+        return page(request, "sign_in.html")
+    if not session.same_site(request):
+        return refused(request, "跨站提交的表单已被拒绝 (a form posted from another site is refused)")
+    form = await request.form()
+    token = str(form.get("token") or "").strip()
+    response = RedirectResponse("/console/catalog", 303)
+    try:
+        session.begin(request, response, token)
+    except TokenError as exc:
+        return page(request, "sign_in.html", 400, error=str(exc) if token else "请粘贴令牌 (paste a token)")
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    found = await checked(request)
+    if isinstance(found, Response):
+        return found
+    response = RedirectResponse("/console/sign-in", 303)
+    session.end(response)
+    return response
+
+
+async def checked(request: Request) -> session.Session | Response:
+    """The session of a form post that comes from the console and carries its CSRF token; else the refusal."""
+    if not session.same_site(request):
+        return refused(request, "跨站提交的表单已被拒绝 (a form posted from another site is refused)")
+    current = session.current(request)
+    if current is None:
+        return RedirectResponse("/console/sign-in", 303)
+    form = await request.form()
+    if form.get("csrf") != current.csrf:
+        return refused(request, "表单已过期或来源不明，请重新打开页面 (the form's CSRF token is missing or wrong)")
+    return current
+
+
+async def catalog(request: Request) -> Response:
+    current = session.current(request)
+    if current is None:
+        return RedirectResponse("/console/sign-in", 303)
+    body = await operate(request.app.state.gateway, current.caller, None, CATALOG,
+                         client=request.client.host if request.client else None)  # fmt: skip
+    data = body.get("data") or {}
+    if body.get("errors") or not data:
+        return refused(request, "; ".join(e["message"] for e in body.get("errors", [])), 500)
+    query = request.query_params.get("q", "").strip()
+    resources = [r for r in data["catalog"]["resources"]
+                 if not query or query.lower() in f"{r['title']} {r['code']} {r['name']}".lower()]  # fmt: skip
+    me = data["me"]
+    for resource in resources:
+        for item in resource["items"]:
+            item["rights"] = item_rights(me["department"]["code"], resource, item, data["grants"])
+            item["apply"] = apply_link(resource, item) if item["rights"].startswith("有条件共享") else None
+    return page(request, "catalog.html", me=me, catalog=data["catalog"], resources=resources, q=query,
+                csrf=current.csrf)  # fmt: skip

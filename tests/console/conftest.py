@@ -1,0 +1,55 @@
+"""The console's tests: Policyville served over HTTP, a browser offline, and what they share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govshare.settings import Settings
+from tests.browser.conftest import chromium
+from tests.browser.offline import Offline
+from tests.policies.world import SECRET, World, make_world
+from tests.worlds import graphql_headers, serve_gateway
+
+__all__ = ["chromium"]
+# Screenshots of every page, for a person to look at (kept out of the repository).
+SHOTS = Path(__file__).resolve().parents[2] / ".artifacts" / "console"
+
+
+@pytest.fixture(scope="module")
+def policyville(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return make_world(tmp_path_factory.mktemp("console-world"))
+
+
+@pytest.fixture
+def served(policyville: World, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
+    settings = Settings(data_dir=tmp_path / "platform", secret=SECRET)
+    with serve_gateway(policyville.catalog, settings) as url:
+        yield url, settings
+
+
+def bearer(settings: Settings, department: str, *roles: str) -> str:
+    return graphql_headers(settings, department, f"{department}-user", roles or ("member",))["Authorization"][7:]
+
+
+def signed_in(browser: Offline, url: str, bearer: str) -> Any:
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{url}/console")
+    page.fill("#token", bearer)
+    page.click("button[type=submit]")
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def shown_rights(page: Any, resource: str) -> dict[str, str]:
+    rows = page.locator(f"section#{resource} tbody tr")
+    return {rows.nth(n).locator("td").nth(1).inner_text(): rows.nth(n).locator("td.rights").inner_text()
+            for n in range(rows.count())}  # fmt: skip

@@ -1,0 +1,94 @@
+"""An application's round trip through the console, in Chromium offline: transport applies for
+Citizen.phone from the catalog (the deadline shown before submitting), civil's administrator finds
+it in the inbox, tries to reject it without a reason (refused, as the API refuses it), approves it
+masked, and transport then reads the phone masked. A civil member replaying the approve form is
+refused by the same rule as the API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from govshare import clock
+from govshare.settings import Settings
+from govshare.workflows.deadlines import answer_deadline
+from tests.browser.offline import Offline
+from tests.console.conftest import bearer, shot, signed_in
+from tests.policies.world import PHONE_MASKED, Api
+
+
+def test_apply_reject_without_reason_approve_masked_and_read(chromium: Any, served: tuple[str, Settings]) -> None:
+    url, settings = served
+    applicant, provider = Offline(chromium, url), Offline(chromium, url)
+    try:
+        page = signed_in(applicant, url, bearer(settings, "transport"))
+        page.locator("section#Citizen a.apply").click()
+        assert page.url.endswith("/console/apply?resource=Citizen&item=phone")
+        assert page.locator("#deadline").inner_text() == str(answer_deadline(clock.now()).due)
+        assert page.locator("input[name=items][value=phone]").is_checked()
+        page.check("input[name=purposes][value=work_reference]")
+        page.fill("#justification", "联系车主处理违章")
+        shot(page, "apply")
+        page.click("main form button[type=submit]")
+        assert "/console/inbox?submitted=" in page.url
+        number = page.url.rsplit("=", 1)[1]
+        assert page.locator(f"#mine-{number} td.state").inner_text() == "待答复 SUBMITTED"
+
+        desk = signed_in(provider, url, bearer(settings, "civil", "dept_admin"))
+        desk.goto(f"{url}/console/inbox")
+        card = desk.locator(f"#application-{number}")
+        assert "transport 申请 Citizen.phone" in card.inner_text()
+        shot(desk, "inbox-to-answer")
+        card.locator("form.reject button").click()  # no reason given
+        assert "a refusal must give its reason" in desk.locator(".error").inner_text()
+        card = desk.locator(f"#application-{number}")
+        card.locator("form.approve select[name=effect]").select_option("MASK")
+        card.locator("form.approve button").click()
+        assert f"申请 {number} 已答复" in desk.locator(".ok").inner_text()
+        assert desk.locator(f"#application-{number}").count() == 0
+
+        page.goto(f"{url}/console/inbox")
+        assert page.locator(f"#mine-{number} td.state").inner_text() == "已同意 APPROVED"
+        shot(page, "inbox-own-applications")
+        assert applicant.attempted == [] == provider.attempted
+        # The refused rejection is answered 400 (the browser logs it), and a page left at once may drop
+        # its stylesheet's request; nothing else may fail.
+        expected = ("status of 400 (Bad Request)", "console.css: net::ERR_ABORTED")
+        assert applicant.errors == [] and [e for e in provider.errors if not e.endswith(expected)] == []
+    finally:
+        applicant.context.close()
+        provider.context.close()
+    with httpx.Client(timeout=30) as http:
+        assert Api(http, url, settings).phone("transport") == PHONE_MASKED
+
+
+def test_a_member_replaying_the_approve_form_is_refused(served: tuple[str, Settings]) -> None:
+    url, settings = served
+    with httpx.Client(base_url=url, follow_redirects=False) as client:
+        client.post("/console/sign-in", data={"token": bearer(settings, "transport")}, headers={"Origin": url})
+        applied = client.post("/console/apply", headers={"Origin": url}, data={
+            "csrf": _csrf(client.get("/console/apply").text), "resource": "Citizen", "items": "phone",
+            "purposes": "work_reference", "justification": "联系车主"})  # fmt: skip
+        number = applied.headers["location"].rsplit("=", 1)[1]
+    with httpx.Client(base_url=url, follow_redirects=False) as member:
+        member.post("/console/sign-in", data={"token": bearer(settings, "civil")}, headers={"Origin": url})
+        form = {
+            "csrf": _csrf(member.get("/console/inbox").text),
+            "id": number,
+            "decision": "approve",
+            "effect": "ALLOW",
+        }
+        replayed = member.post("/console/inbox/answer", data=form, headers={"Origin": url})
+        assert replayed.status_code == 400 and "dept_admin" in replayed.text
+        cross_site = member.post("/console/inbox/answer", data=form, headers={"Origin": "http://evil.example"})
+        assert cross_site.status_code == 403
+    with httpx.Client(timeout=30) as http:
+        assert Api(http, url, settings).phone("transport") is None  # still not granted
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found is not None
+    return found.group(1)
