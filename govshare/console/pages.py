@@ -4,6 +4,7 @@ would), so the console has no permission rules of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
 from govshare.console import session
 from govshare.console.rights import apply_link, item_rights
+from govshare.errors import UNAUTHENTICATED
 from govshare.gateway.operate import operate
+from govshare.identity import Caller
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CATALOG = """{ me { department { code name } user roles }
@@ -32,6 +36,21 @@ def refused(request: Request, message: str, status: int = 403) -> Response:
     return page(request, "refused.html", status, message=message)
 
 
+View = Callable[[Request, session.Session], Awaitable[Response]]
+
+
+def signed(view: View) -> Callable[[Request], Awaitable[Response]]:
+    """A page for a signed-in caller; without a session, the sign-in page."""
+
+    async def handle(request: Request) -> Response:
+        current = session.current(request)
+        if current is None:
+            return RedirectResponse("/console/sign-in", 303)
+        return await view(request, current)
+
+    return handle
+
+
 async def home(request: Request) -> Response:
     target = "/console/catalog" if session.current(request) else "/console/sign-in"
     return RedirectResponse(target, 303)
@@ -46,9 +65,11 @@ async def sign_in(request: Request) -> Response:
     token = str(form.get("token") or "").strip()
     response = RedirectResponse("/console/catalog", 303)
     try:
-        session.begin(request, response, token)
+        caller = session.begin(request, response, token)
     except TokenError as exc:
+        await _recorded(request, "sign-in", None, "unauthenticated")
         return page(request, "sign_in.html", 400, error=str(exc) if token else "请粘贴令牌 (paste a token)")
+    await _recorded(request, "sign-in", caller, "answered")
     return response
 
 
@@ -58,7 +79,19 @@ async def sign_out(request: Request) -> Response:
         return found
     response = RedirectResponse("/console/sign-in", 303)
     session.end(response)
+    await _recorded(request, "sign-out", found.caller, "answered")
     return response
+
+
+async def _recorded(request: Request, action: str, caller: Caller | None, outcome: str) -> None:
+    """A sign-in or sign-out, in the audit log (kind session) as a request to /graphql would be."""
+    record = AuditRecord(
+        kind="session", outcome=outcome, client=request.client.host if request.client else None,
+        error_codes=[UNAUTHENTICATED] if caller is None else [], detail={"channel": "console", "action": action},
+    )  # fmt: skip
+    if caller is not None:
+        record.department, record.user, record.roles = caller.department, caller.user, list(caller.roles)
+    await request.app.state.gateway.runtime.audit.append(record)
 
 
 async def checked(request: Request) -> session.Session | Response:
@@ -74,10 +107,8 @@ async def checked(request: Request) -> session.Session | Response:
     return current
 
 
-async def catalog(request: Request) -> Response:
-    current = session.current(request)
-    if current is None:
-        return RedirectResponse("/console/sign-in", 303)
+@signed
+async def catalog(request: Request, current: session.Session) -> Response:
     body = await operate(request.app.state.gateway, current.caller, None, CATALOG,
                          client=request.client.host if request.client else None)  # fmt: skip
     data = body.get("data") or {}

@@ -35,9 +35,15 @@ class Offline:
         if kind == "error" and "status of 401" not in text:
             self.errors.append(text)
 
+    def _failed(self, request: Any) -> None:
+        # A page left while it still loads cancels its requests (ERR_ABORTED): not a failure of the
+        # page. Requests to anywhere else are aborted as disconnected, and so still reported.
+        if request.failure != "net::ERR_ABORTED":
+            self.errors.append(f"{request.url}: {request.failure}")
+
     def new_page(self) -> Any:
         page = self.context.new_page()
         page.on("console", lambda m: self._console(m.type, m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.errors.append(f"{r.url}: {r.failure}"))
+        page.on("requestfailed", self._failed)
         return page

@@ -26,7 +26,7 @@ def policyville(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture
 def served(policyville: World, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
-    settings = Settings(data_dir=tmp_path / "platform", secret=SECRET)
+    settings = Settings(data_dir=tmp_path / "platform", secret=SECRET, stats_interval=0.1)
     with serve_gateway(policyville.catalog, settings) as url:
         yield url, settings
 

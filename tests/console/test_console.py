@@ -59,8 +59,11 @@ def test_a_department_signs_in_and_sees_what_it_may_do_with_each_item(
     finally:
         browser.context.close()
     # Each page the console showed was read through the engine, and audited as the department.
-    reads = [r for r in read_audit(settings) if (r.detail or {}).get("channel") == "console"]
+    records = [r for r in read_audit(settings) if (r.detail or {}).get("channel") == "console"]
+    reads = [r for r in records if r.kind == "query"]
     assert len(reads) >= 4 and {(r.department, r.outcome) for r in reads} == {("transport", "answered")}
+    sessions = [(r.department, r.detail["action"]) for r in records if r.kind == "session" and r.detail]
+    assert sessions == [("transport", "sign-in"), ("transport", "sign-out")]
 
 
 def test_a_bad_token_is_named_on_the_sign_in_page(chromium: Any, served: tuple[str, Settings]) -> None:
@@ -74,6 +77,8 @@ def test_a_bad_token_is_named_on_the_sign_in_page(chromium: Any, served: tuple[s
         assert browser.context.cookies() == []
     finally:
         browser.context.close()
+    [refused] = [r for r in read_audit(served[1]) if r.kind == "session"]
+    assert (refused.outcome, refused.error_codes, refused.department) == ("unauthenticated", ["UNAUTHENTICATED"], None)
 
 
 def test_the_session_cookie_csrf_and_cross_site_posts(served: tuple[str, Settings]) -> None:
