@@ -24,7 +24,10 @@ QUEUE = """query($since: Date!, $until: Date!) { me { department { code name } u
     openDataIssues { id department provider resource recordKey item description reportedAt ageDays ageWorkingDays } }
   supervisionSignals { key kind department resource since what records note notedBy }
   sharingOperations(since: $since, until: $until, by: "month", group: ["outcome"]) {
-    lines { period key operations } } }"""
+    lines { period key operations } }
+  sharingEvaluation(since: $since, until: $until) { department received answered meanAnswerDays overdue refused
+    refusedWithReason issues issuesAnswered resources resourcesDescribed dated late provided operations denied
+    score } }"""
 DECIDE = ("mutation($id: ID!, $grant: Boolean!, $reasoning: String!, $effect: GrantEffect) { coordinationDecide("
           "id: $id, grant: $grant, reasoning: $reasoning, effect: $effect) { id state } }")  # fmt: skip
 ACKNOWLEDGE = "mutation($key: String!, $note: String!) { supervisionAcknowledge(key: $key, note: $note) { key } }"
@@ -48,7 +51,8 @@ async def _page(request: Request, current: session.Session, errors: list[str], s
     chart = bar_chart(f"{year} 年每月操作次数（按结果）", [m[5:] + "月" for m in months],
                       [Series(o, v) for o, v in sorted(outcomes.items())], unit="次")  # fmt: skip
     return page(request, "authority.html", status, me=data["me"], csrf=current.csrf, inbox=data["inbox"],
-                signals=data["supervisionSignals"], chart=Markup(chart), errors=errors, effects=EFFECTS,
+                signals=data["supervisionSignals"], chart=Markup(chart), evaluation=data["sharingEvaluation"],
+                errors=errors, effects=EFFECTS,
                 done=request.query_params)  # fmt: skip
 
 

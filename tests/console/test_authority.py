@@ -51,6 +51,13 @@ def test_the_authority_decides_a_coordination_request(chromium: Any, served: tup
         assert "transport 请求 civil 的 Citizen.phone" in card.inner_text()
         chart = page.locator("figure.chart svg")
         assert chart.locator("rect.bar").count() > 0 and (chart.bounding_box() or {"height": 0})["height"] > 100
+        evaluation = page.locator("table.evaluation tbody tr")
+        civil = [
+            evaluation.nth(n).inner_text()
+            for n in range(evaluation.count())
+            if "civil" in evaluation.nth(n).inner_text()
+        ]
+        assert civil and civil[0].split("\t")[1:3] == ["1", "1"]  # civil received and answered the application
         shot(page, "authority")
         card.locator("button[value=grant]").click()  # no reasoning
         assert "reasoning" in page.locator(".error").first.inner_text().lower()
