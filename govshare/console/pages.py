@@ -16,7 +16,7 @@ from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
 from govshare.console import session
 from govshare.console.rights import apply_link, item_rights
-from govshare.errors import UNAUTHENTICATED
+from govshare.errors import FORBIDDEN, UNAUTHENTICATED
 from govshare.gateway.operate import operate
 from govshare.identity import Caller
 
@@ -26,6 +26,10 @@ CATALOG = """{ me { department { code name } user roles }
     resources { name code title provider { code name } category key updateCycle shareMethods
       items { name title type sharing condition legalBasis mask } relations { name title target on many } } }
   grants { id department resource items purposes effect until active } }"""
+
+
+CROSS_SITE = "跨站提交的表单已被拒绝 (a form posted from another site is refused)"
+STALE_FORM = "表单已过期或来源不明，请重新打开页面 (the form's CSRF token is missing or wrong)"
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -60,7 +64,7 @@ async def sign_in(request: Request) -> Response:
     if request.method == "GET":
         return page(request, "sign_in.html")
     if not session.same_site(request):
-        return refused(request, "跨站提交的表单已被拒绝 (a form posted from another site is refused)")
+        return await _refused_post(request, None, "cross-site", CROSS_SITE)
     form = await request.form()
     token = str(form.get("token") or "").strip()
     response = RedirectResponse("/console/catalog", 303)
@@ -83,11 +87,15 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-async def _recorded(request: Request, action: str, caller: Caller | None, outcome: str) -> None:
-    """A sign-in or sign-out, in the audit log (kind session) as a request to /graphql would be."""
+async def _recorded(
+    request: Request, action: str, caller: Caller | None, outcome: str, codes: list[str] | None = None
+) -> None:
+    """A sign-in, a sign-out or a refused form post, in the audit log (kind session) as a request to
+    /graphql would be."""
     record = AuditRecord(
         kind="session", outcome=outcome, client=request.client.host if request.client else None,
-        error_codes=[UNAUTHENTICATED] if caller is None else [], detail={"channel": "console", "action": action},
+        error_codes=codes if codes is not None else [UNAUTHENTICATED] if caller is None else [],
+        detail={"channel": "console", "action": action},
     )  # fmt: skip
     if caller is not None:
         record.department, record.user, record.roles = caller.department, caller.user, list(caller.roles)
@@ -96,15 +104,25 @@ async def _recorded(request: Request, action: str, caller: Caller | None, outcom
 
 async def checked(request: Request) -> session.Session | Response:
     """The session of a form post that comes from the console and carries its CSRF token; else the refusal."""
-    if not session.same_site(request):
-        return refused(request, "跨站提交的表单已被拒绝 (a form posted from another site is refused)")
     current = session.current(request)
+    if not session.same_site(request):
+        return await _refused_post(request, current, "cross-site", CROSS_SITE)
     if current is None:
         return RedirectResponse("/console/sign-in", 303)
     form = await request.form()
     if form.get("csrf") != current.csrf:
-        return refused(request, "表单已过期或来源不明，请重新打开页面 (the form's CSRF token is missing or wrong)")
+        return await _refused_post(
+            request, current, "csrf", "表单已过期或来源不明，请重新打开页面 (the form's CSRF token is missing or wrong)"
+        )
     return current
+
+
+async def _refused_post(request: Request, current: session.Session | None, why: str, message: str) -> Response:
+    """A form post refused before anything happened (another site's, or without the form's CSRF token):
+    recorded, then answered 403."""
+    caller = current.caller if current is not None else None
+    await _recorded(request, f"{why} {request.url.path}", caller, "rejected", [FORBIDDEN])
+    return refused(request, message)
 
 
 @signed

@@ -106,3 +106,12 @@ def test_the_session_cookie_csrf_and_cross_site_posts(served: tuple[str, Setting
         assert signing_in.status_code == 403
         out = client.post("/console/sign-out", data={"csrf": csrf.group(1)}, headers={"Origin": url})
         assert out.status_code == 303 and client.get("/console/catalog").headers["location"] == "/console/sign-in"
+    # Each refused post is in the audit log, under the session it came with (if any).
+    refusals = [(r.department, r.outcome, r.error_codes, (r.detail or {}).get("action"))
+                for r in read_audit(settings) if r.kind == "session" and r.outcome == "rejected"]  # fmt: skip
+    assert refusals == [
+        ("civil", "rejected", ["FORBIDDEN"], "cross-site /console/sign-out"),
+        ("civil", "rejected", ["FORBIDDEN"], "cross-site /console/sign-out"),
+        ("civil", "rejected", ["FORBIDDEN"], "csrf /console/sign-out"),
+        (None, "rejected", ["FORBIDDEN"], "cross-site /console/sign-in"),  # a sign-in has no session yet
+    ]
