@@ -16,9 +16,13 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from govshare import clock
 from govshare.audit import statistics
+from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
 from govshare.audit.record import AuditRecord
 from govshare.catalog.model import Catalog
@@ -52,22 +56,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> int:
         async with platform_engine(settings) as engine:
             catalog = await recorded_catalog(engine, settings)
-            await statistics.roll_up(engine, {r.name: r.provider for r in catalog.resources.values()})
-            late = await _late(catalog, settings)
-            try:
-                data = await gather(engine, catalog, year, args.department, clock.real_now(), late)
-            except ValueError as exc:
-                raise CommandError(f"--department: {exc}") from None
-            stem = f"report-{year}" + (f"-{args.department}" if args.department else "")
-            written = await asyncio.to_thread(_files, out, stem, render(data), browser)
             audit = platform_log(engine, settings)
+            detail: dict[str, Any] = {"year": year, "department": args.department}
             try:
-                await audit.append(AuditRecord(
-                    kind="cli", outcome="answered", user=f"cli:{getpass.getuser()}",
-                    query=" ".join(sys.argv[1:]) or f"report --year {year}",
-                    detail={"year": year, "department": args.department, "counted_up_to": data.counted_up_to,
-                            "files": [p.name for p in written]},
-                ))  # fmt: skip
+                written = await _report(engine, catalog, settings, args, out, detail, browser)
+            except CommandError as exc:  # a run that wrote nothing, or not all, is recorded as such
+                await _note(audit, "failed", {**detail, "error": str(exc)})
+                raise
+            else:
+                await _note(audit, "answered", detail)
             finally:
                 await audit.close()
         for path in written:
@@ -75,6 +72,35 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return asyncio.run(main())
+
+
+async def _report(
+    engine: AsyncEngine,
+    catalog: Catalog,
+    settings: Settings,
+    args: argparse.Namespace,
+    out: Path,
+    detail: dict[str, Any],
+    browser: str | None,
+) -> list[Path]:
+    """Count, gather, write: the files written (``detail`` gets what the audit record tells)."""
+    if args.department is not None and args.department not in catalog.departments:  # before any work
+        known = ", ".join(sorted(catalog.departments))
+        raise CommandError(f"--department: there is no department {args.department!r} in the catalog: one of {known}")
+    await statistics.roll_up(engine, {r.name: r.provider for r in catalog.resources.values()})
+    late = await _late(catalog, settings)
+    data = await gather(engine, catalog, args.year, args.department, clock.real_now(), late)
+    detail["counted_up_to"] = data.counted_up_to
+    stem = f"report-{args.year}" + (f"-{args.department}" if args.department else "")
+    written = await asyncio.to_thread(_files, out, stem, render(data), browser)
+    detail["files"] = [p.name for p in written]
+    return written
+
+
+async def _note(audit: AuditLog, outcome: str, detail: dict[str, Any]) -> None:
+    command = " ".join(sys.argv[1:]) or f"report --year {detail['year']}"
+    await audit.append(AuditRecord(kind="cli", outcome=outcome, user=f"cli:{getpass.getuser()}", query=command,
+                                   detail=detail))  # fmt: skip
 
 
 async def _late(catalog: Catalog, settings: Settings) -> Counter[str] | None:

@@ -150,6 +150,9 @@ def test_bad_arguments_are_named(simulated: Simulated) -> None:
     base = ("report", "--dir", str(simulated.settings.data_dir), "--no-pdf")
     unknown = govshare(*base, "--year", str(YEAR), "--department", "nobody", cwd=simulated.out.parent)
     assert unknown.returncode == 1 and "there is no department 'nobody'" in unknown.stderr
+    last = read_audit(simulated.settings)[-1]  # a run that wrote nothing is recorded too
+    assert (last.kind, last.outcome, (last.detail or {}).get("department")) == ("cli", "failed", "nobody")
+    assert "there is no department 'nobody'" in (last.detail or {})["error"]
     early = govshare(*base, "--year", "1999", cwd=simulated.out.parent)
     assert early.returncode == 1 and "give a year from 2000 on" in early.stderr
     browser = govshare("report", "--dir", str(simulated.settings.data_dir), "--year", str(YEAR),
