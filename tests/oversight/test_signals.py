@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
+import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from govshare import clock
 from govshare.catalog import Catalog, parse_catalog
-from govshare.oversight.signals import BURST_FLOOR, VOLUME_FLOOR
+from govshare.oversight.signals import BURST_FLOOR, VOLUME_FLOOR, median_of_others
 from govshare.settings import Settings
 from tests.worlds import graphql_headers, read_audit, serve_gateway
 
@@ -240,3 +243,10 @@ def test_an_exhausted_verify_quota_and_the_authoritys_note(platform: Platform) -
     assert "there is no signal 'late_data:Nothing' now" in unknown["errors"][0]["message"]
     blank = platform.post(ACKNOWLEDGE, "hub", "authority", key=key, note="  ")
     assert "give a note" in blank["errors"][0]["message"]
+
+
+@given(st.lists(st.integers(0, 10_000), max_size=40))
+def test_the_usual_day_is_the_median_of_the_others(values: list[int]) -> None:
+    """What a day (or a grant's month) is compared with: the median of every other one, 0 alone."""
+    expected = [statistics.median(values[:i] + values[i + 1 :]) if len(values) > 1 else 0 for i in range(len(values))]
+    assert median_of_others(values) == expected
