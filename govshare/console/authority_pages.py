@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,8 +14,8 @@ from starlette.responses import Response
 from govshare import clock
 from govshare.console import session
 from govshare.console.pages import page, refused, signed
+from govshare.console.statistics_pages import monthly_chart, year_span
 from govshare.console.workflow_pages import EFFECTS, Action, act, run_as
-from govshare.oversight.charts import Series, bar_chart
 
 QUEUE = """query($since: Date!, $until: Date!) { me { department { code name } user roles }
   inbox { overdueApplications { id department provider resource items deadline }
@@ -40,18 +39,13 @@ async def authority(request: Request, current: session.Session) -> Response:
 
 async def _page(request: Request, current: session.Session, errors: list[str], status: int) -> Response:
     year = clock.today().year
-    body = await run_as(request, current, QUEUE, {"since": f"{year}-01-01", "until": f"{year}-12-31"})
+    body = await run_as(request, current, QUEUE, year_span(year))
     data = body.get("data") or {}
     if body.get("errors") and not (data.get("supervisionSignals") is not None and data.get("inbox")):
         return refused(request, "；".join(e["message"] for e in body["errors"]))
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    outcomes: dict[str, list[float]] = {}
-    for line in data["sharingOperations"]["lines"]:
-        outcomes.setdefault(line["key"]["outcome"], [0.0] * 12)[months.index(line["period"])] += line["operations"]
-    chart = bar_chart(f"{year} 年每月操作次数（按结果）", [m[5:] + "月" for m in months],
-                      [Series(o, v) for o, v in sorted(outcomes.items())], unit="次")  # fmt: skip
+    chart = monthly_chart(year, data["sharingOperations"]["lines"])
     return page(request, "authority.html", status, me=data["me"], csrf=current.csrf, inbox=data["inbox"],
-                signals=data["supervisionSignals"], chart=Markup(chart), evaluation=data["sharingEvaluation"],
+                signals=data["supervisionSignals"], chart=chart, evaluation=data["sharingEvaluation"],
                 errors=errors, effects=EFFECTS,
                 done=request.query_params)  # fmt: skip
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from govshare.console import audit_pages, authority_pages, pages, workflow_pages
+from govshare.console import audit_pages, authority_pages, pages, statistics_pages, workflow_pages
 
 
 def routes() -> list[Route | Mount]:
@@ -19,6 +19,7 @@ def routes() -> list[Route | Mount]:
         Route("/console/apply", workflow_pages.apply, methods=["GET", "POST"]),
         Route("/console/inbox", workflow_pages.inbox),
         Route("/console/inbox/answer", workflow_pages.answer, methods=["POST"]),
+        Route("/console/applications/withdraw", workflow_pages.withdraw, methods=["POST"]),
         Route("/console/grants/revoke", workflow_pages.revoke, methods=["POST"]),
         Route("/console/issues/report", workflow_pages.report_issue, methods=["POST"]),
         Route("/console/issues/answer", workflow_pages.answer_issue, methods=["POST"]),
@@ -28,5 +29,6 @@ def routes() -> list[Route | Mount]:
         Route("/console/authority", authority_pages.authority),
         Route("/console/authority/decide", authority_pages.decide, methods=["POST"]),
         Route("/console/authority/acknowledge", authority_pages.acknowledge, methods=["POST"]),
+        Route("/console/statistics", statistics_pages.statistics),
         Mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"),
     ]

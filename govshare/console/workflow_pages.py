@@ -1,6 +1,7 @@
 """The console's workflow pages: applying for conditional items, and the inbox where a provider's
-administrator answers applications. Every action is the GraphQL mutation the API offers, run as
-the signed-in department (gateway.operate); its refusals are shown as the API words them."""
+administrator answers applications and an applicant withdraws its own. Every action is the GraphQL
+mutation the API offers, run as the signed-in department (gateway.operate); its refusals are shown
+as the API words them."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from govshare.gateway.operate import operate
 from govshare.workflows.deadlines import answer_deadline
 
 APPLICATION = ("id department provider resource items purposes justification state submittedAt deadline overdue "
-               "answeredAt answeredBy reason answeredLate grant { id effect until active }")  # fmt: skip
+               "answeredAt answeredBy reason answeredLate withdrawnAt withdrawnBy withdrawReason "
+               "grant { id effect until active }")  # fmt: skip
 ISSUE = "id department provider resource recordKey item description state reportedAt ageDays ageWorkingDays note"
 FORM = """{ me { department { code name } user roles }
   catalog { purposes { code label }
@@ -41,6 +43,8 @@ REVOKE = "mutation($id: ID!, $reason: String) { grantRevoke(id: $id, reason: $re
 APPROVE = (f"mutation($id: ID!, $effect: GrantEffect!, $until: Date, $note: String) {{ applicationApprove(id: $id, "
            f"effect: $effect, until: $until, note: $note) {{ {APPLICATION} }} }}")  # fmt: skip
 REJECT = f"mutation($id: ID!, $reason: String!) {{ applicationReject(id: $id, reason: $reason) {{ {APPLICATION} }} }}"
+WITHDRAW = (f"mutation($id: ID!, $reason: String) {{ applicationWithdraw(id: $id, reason: $reason) {{ "
+            f"{APPLICATION} }} }}")  # fmt: skip
 EFFECTS = ("MASK", "ALLOW", "VERIFY")
 
 
@@ -155,9 +159,15 @@ def _answer(form: FormData) -> Action:
     return REJECT, {"id": _text(form, "id"), "reason": _text(form, "reason")}, lambda _: url
 
 
-def _revoke(form: FormData) -> Action:
-    url = f"/console/inbox?revoked={quote(_text(form, 'id'))}"
-    return REVOKE, {"id": _text(form, "id"), "reason": _text(form, "reason") or None}, lambda _: url
+def _reasoned(query: str, done: str) -> Callable[[FormData], Action]:
+    """An action on one id with an optional reason (revoking a grant, withdrawing an application),
+    back to the inbox saying ``done``."""
+
+    def build(form: FormData) -> Action:
+        url = f"/console/inbox?{done}={quote(_text(form, 'id'))}"
+        return query, {"id": _text(form, "id"), "reason": _text(form, "reason") or None}, lambda _: url
+
+    return build
 
 
 def _report(form: FormData) -> Action:
@@ -177,7 +187,11 @@ async def answer(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    return await act(request, _revoke, _inbox)
+    return await act(request, _reasoned(REVOKE, "revoked"), _inbox)
+
+
+async def withdraw(request: Request) -> Response:
+    return await act(request, _reasoned(WITHDRAW, "withdrawn"), _inbox)
 
 
 async def report_issue(request: Request) -> Response:

@@ -3,7 +3,8 @@ Citizen.phone from the catalog (the deadline shown before submitting), civil's a
 it in the inbox, tries to reject it without a reason (refused, as the API refuses it), approves it
 masked, transport then reads the phone masked, civil revokes the grant, and an auditor replays that
 read: masked then, denied now. A civil member replaying the approve form is
-refused by the same rule as the API."""
+refused by the same rule as the API. An applicant withdraws its application from the inbox; the
+provider replaying that form first is refused by the API, and the application stays submitted."""
 
 from __future__ import annotations
 
@@ -116,6 +117,46 @@ def test_a_member_replaying_the_approve_form_is_refused(served: tuple[str, Setti
         assert odd.status_code == 400 and "is not an application id" in odd.text
     with httpx.Client(timeout=30) as http:
         assert Api(http, url, settings).phone("transport") is None  # still not granted
+
+
+def test_the_applicant_withdraws_and_no_other_department_may(chromium: Any, served: tuple[str, Settings]) -> None:
+    url, settings = served
+    browser = Offline(chromium, url)
+    try:
+        page = signed_in(browser, url, bearer(settings, "transport"))
+        page.goto(f"{url}/console/apply?resource=Citizen&item=phone")
+        page.check("input[name=purposes][value=work_reference]")
+        page.fill("#justification", "联系车主处理违章")
+        page.click("main form button[type=submit]")
+        number = page.url.rsplit("=", 1)[1]
+        row = page.locator(f"#mine-{number}")
+        assert row.locator("td.state").inner_text() == "待答复 SUBMITTED"
+        # civil, which provides Citizen but did not apply, replays the withdraw form with its own session.
+        with httpx.Client(base_url=url, follow_redirects=False) as other:
+            token = bearer(settings, "civil", "dept_admin")
+            other.post("/console/sign-in", data={"token": token}, headers={"Origin": url})
+            form = {"csrf": _csrf(other.get("/console/inbox").text), "id": number, "reason": "代为撤回"}
+            replayed = other.post("/console/applications/withdraw", data=form, headers={"Origin": url})
+            refusal = f"only transport, which applied, may withdraw application {number}"
+            shown = re.search(f'class="error" role="alert">[^<]*{refusal}', replayed.text)
+            assert replayed.status_code == 400 and shown
+            assert f'id="application-{number}"' in replayed.text  # still there to answer
+        page.reload()
+        assert row.locator("td.state").inner_text() == "待答复 SUBMITTED"
+        row.locator("input[name=reason]").fill("已另行联系车主")
+        shot(page, "inbox-withdraw")
+        row.locator("form.withdraw button").click()
+        assert page.url == f"{url}/console/inbox?withdrawn={number}"
+        assert f"申请 {number} 已撤回" in page.locator(".ok").inner_text()
+        assert row.locator("td.state").inner_text() == "已撤回 WITHDRAWN"
+        assert "transport/transport-user 撤回：已另行联系车主" in row.inner_text()
+        assert row.locator("form.withdraw").count() == 0  # nothing left to withdraw
+        assert browser.attempted == [] and browser.errors == []
+    finally:
+        browser.context.close()
+    with httpx.Client(timeout=30) as http:
+        mine = Api(http, url, settings).post("{ applications { id state withdrawReason } }", department="transport")
+    assert {"id": number, "state": "WITHDRAWN", "withdrawReason": "已另行联系车主"} in mine["data"]["applications"]
 
 
 def _csrf(html: str) -> str:

@@ -5,17 +5,15 @@ signals and the year's use drawn as a chart. A member opening the page gets the 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from govshare.settings import Settings
 from tests.browser.offline import Offline
-from tests.console.conftest import bearer, shot, signed_in
+from tests.console.conftest import all_counted, bearer, shot, signed_in
 from tests.policies.world import PHONE_MASKED, Api
 from tests.workflows.desk import REJECT, REQUEST, SUBMIT, phone_application
-from tests.worlds import read_audit
 
 
 def _escalated(api: Api) -> str:
@@ -27,22 +25,13 @@ def _escalated(api: Api) -> str:
     return str(api.post(REQUEST, asked, department="transport")["data"]["coordinationRequest"]["id"])
 
 
-def _counted(api: Api, last: int) -> None:
-    """Wait until the statistics have counted the records up to ``last`` (the chart draws them)."""
-    query = '{ sharingOperations(since: "2020-01-01", until: "2030-12-31") { countedUpTo } }'
-    deadline = time.monotonic() + 30
-    while api.as_authority(query, {})["data"]["sharingOperations"]["countedUpTo"] < last:
-        assert time.monotonic() < deadline, "the statistics did not count the records within 30 s"
-        time.sleep(0.1)
-
-
 def test_the_authority_decides_a_coordination_request(chromium: Any, served: tuple[str, Settings]) -> None:
     url, settings = served
     with httpx.Client(timeout=30) as http:
         api = Api(http, url, settings)
         coordination = _escalated(api)
         assert api.phone("transport") is None
-        _counted(api, read_audit(settings)[-1].seq)
+        all_counted(settings)
     browser = Offline(chromium, url)
     try:
         page = signed_in(browser, url, bearer(settings, "hub", "authority"))
