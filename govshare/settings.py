@@ -35,6 +35,7 @@ class Settings:
     # Rows a source may return for the gateway to evaluate what it declines (connectors.completion).
     max_evaluated_rows: int = 10_000
     export_batch: int = 5000  # rows per statement of a bulk export
+    export_copy_batch: int = 100_000  # rows per COPY of an export whose source writes the CSV itself
     export_keep_hours: float = 24.0  # how long the file of an export job is kept once it is done
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
@@ -60,7 +61,7 @@ class Settings:
 
 # Settings that count something: zero or less would refuse everything or nothing.
 _AT_LEAST_ONE = [f.name for f in fields(Settings) if f.name.startswith(("max_", "verify_checks_"))]
-_AT_LEAST_ONE += ["page_cap", "audit_checkpoint_every", "export_batch"]
+_AT_LEAST_ONE += ["page_cap", "audit_checkpoint_every", "export_batch", "export_copy_batch"]
 _ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
 
 

@@ -94,6 +94,34 @@ class Joined:
 
 
 @dataclass(frozen=True, slots=True)
+class CsvField:
+    """One field of an exported CSV line: a column, its catalog type, and the mask strategy
+    (policies.masks) its value is written under, if any."""
+
+    column: str
+    type: ItemType
+    mask: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CsvBatch:
+    """The rows of ``select`` (its where, order, after and limit; its columns are the order's)
+    as CSV lines of ``fields``, byte for byte as the gateway's CSV encoder writes them
+    (gateway.formats: RFC 4180, CRLF, ``true``/``false``, ISO dates, Python's float spelling)."""
+
+    select: Select
+    fields: tuple[CsvField, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CsvChunk:
+    data: bytes
+    rows: int
+    last: tuple[Any, ...] | None  # the ``select.columns`` values of the last row; None when no rows
+    statements: int  # what it took at the source
+
+
+@dataclass(frozen=True, slots=True)
 class Count:
     table: TableRef
     where: Filter | None = None
@@ -123,6 +151,8 @@ class Capabilities:
     limit_per: bool = False
     # Two levels of one source in one statement (``Joined``).
     joins: bool = False
+    # An export batch written as CSV by the source itself (``CsvBatch``).
+    csv_export: bool = False
 
     def decline(self, request: Select | Count | Aggregate | Joined) -> str | None:
         """Why this request cannot be pushed down, or ``None`` when it can."""
@@ -203,6 +233,11 @@ class Connector(abc.ABC):
 
     async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
         raise Declined(self.name, "aggregates")
+
+    async def export_csv(self, request: CsvBatch) -> CsvChunk | None:
+        """The batch as CSV written at the source (only with ``csv_export``); None when the source
+        cannot write these columns exactly so (the gateway then encodes the rows itself)."""
+        raise Declined(self.name, "CSV written at the source")
 
     @abc.abstractmethod
     async def ping(self) -> None:

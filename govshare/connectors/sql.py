@@ -23,7 +23,18 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from govshare.connectors.base import Aggregate, Capabilities, Connector, Count, Joined, Select, SourceUnavailable
+from govshare.connectors.base import (
+    Aggregate,
+    Capabilities,
+    Connector,
+    Count,
+    CsvBatch,
+    CsvChunk,
+    Joined,
+    Select,
+    SourceUnavailable,
+)
+from govshare.connectors.sql_copy import CsvStatements, copy_batch
 from govshare.connectors.sql_held import HeldConnections
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
 from govshare.filters import ALL_OPS
@@ -87,6 +98,9 @@ class SqlConnector(Connector):
         self._direct = self._engine.dialect.driver == "asyncpg"
         if self._engine.dialect.name in _LATERAL:
             self.capabilities = replace(self.capabilities, joins=True)
+        if self._direct:  # COPY through asyncpg (connectors.sql_copy)
+            self.capabilities = replace(self.capabilities, csv_export=True)
+            self._csv = CsvStatements(self._statements)
         self._held = HeldConnections(self._engine, pool_size or _SERVER_POOL, statement_timeout + 1)
 
     @property
@@ -121,6 +135,24 @@ class SqlConnector(Connector):
 
     async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
         return [(row[:-1], int(row[-1])) for row in await self._fetch(*self._statements.aggregate(request))]
+
+    async def export_csv(self, request: CsvBatch) -> CsvChunk | None:
+        if not self.capabilities.csv_export:
+            return await super().export_csv(request)
+        held = await self._held.take()
+        try:
+            written = await copy_batch(held[0].driver_connection, self._csv, request, self.statement_timeout)
+        except BaseException as e:
+            await self._held.discard(held)
+            if isinstance(e, _FAILURES):
+                timed_out = isinstance(e, TimeoutError)
+                reason = (
+                    f"no answer within {self.statement_timeout:g} s" if timed_out else f"query failed ({_cause(e)})"
+                )
+                raise SourceUnavailable(self.name, reason) from e
+            raise
+        await self._held.put(held)
+        return written
 
     async def ping(self) -> None:
         await self._fetch(*self._statements.ping())

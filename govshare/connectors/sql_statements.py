@@ -179,6 +179,24 @@ class Statements:
     # -- the hot path: shape and values -----------------------------------------
 
     def select(self, request: Select) -> tuple[Compiled, list[Any]]:
+        shape, values = self._select_shape(request)
+        return self._compiled(shape, values, lambda binds: self._build_select(request, shape, binds)), values
+
+    def derived(
+        self,
+        request: Select,
+        tag: Hashable,
+        finish: Callable[[SqlSelect[Any], Binds], SqlSelect[Any]],
+        extra: Sequence[Any] = (),
+    ) -> tuple[Compiled, list[Any]]:
+        """``request``'s statement as ``finish`` changes it (its binds take ``extra``, after the
+        select's own values); ``tag`` names the change in the shape."""
+        shape, values = self._select_shape(request)
+        values += extra
+        build = lambda binds: finish(self._build_select(request, shape, binds), binds)  # noqa: E731
+        return self._compiled((tag, shape), values, build), values
+
+    def _select_shape(self, request: Select) -> tuple[tuple[Any, ...], list[Any]]:
         values: list[Any] = []
         where = None if request.where is None else self._filter_shape(request.where, values)
         after = None
@@ -190,8 +208,7 @@ class Statements:
         if request.limit is not None:
             values.append(request.limit)
         per = request.per if request.limit is not None else None
-        shape = (Select, request.table, request.columns, where, request.order, after, request.limit is None, per)
-        return self._compiled(shape, values, lambda binds: self._build_select(request, shape, binds)), values
+        return (Select, request.table, request.columns, where, request.order, after, request.limit is None, per), values
 
     def joined(self, request: Joined) -> tuple[Compiled, list[Any]]:
         """A parent select and its child rows per parent: one statement (a LATERAL join)."""
@@ -222,10 +239,10 @@ class Statements:
     def ping(self) -> tuple[Compiled, list[Any]]:
         return self._compiled(("ping",), [], lambda _: sa.select(sa.literal_column("1"))), []
 
-    def _compiled(self, shape: Shape, values: list[Any], build: Callable[[_Binds], SqlSelect[Any]]) -> Compiled:
+    def _compiled(self, shape: Shape, values: list[Any], build: Callable[[Binds], SqlSelect[Any]]) -> Compiled:
         found = self.cache.get(shape)
         if found is None:
-            binds = _Binds()
+            binds = Binds()
             found = self._compile(build(binds), len(values))
             assert binds.count == len(values), "shape and statement disagree on the values"
             self.cache.put(shape, found)
@@ -309,7 +326,7 @@ class Statements:
                 return list  # the driver takes the values as they are; SQLAlchemy would visit each
         return impl.bind_processor(self.dialect)
 
-    def _build_select(self, request: Select, shape: tuple[Any, ...], binds: _Binds) -> SqlSelect[Any]:
+    def _build_select(self, request: Select, shape: tuple[Any, ...], binds: Binds) -> SqlSelect[Any]:
         ref = request.table
         t = self._table(ref)
         where_shape, after = shape[3], shape[5]
@@ -334,7 +351,7 @@ class Statements:
         return stmt
 
     def _build_joined(
-        self, request: Joined, where: Shape | None, child_where: Shape | None, binds: _Binds
+        self, request: Joined, where: Shape | None, child_where: Shape | None, binds: Binds
     ) -> SqlSelect[Any]:
         """``parent cols, parent key, child cols, child key`` per parent and child row; a parent
         without child rows once, its child key NULL. Binds in value order: parent filter,
@@ -380,13 +397,13 @@ class Statements:
         inner = sa.select(*(self._col(t, ref, c) for c in needed), rank.label(_RANK)).select_from(t)
         return (inner.where(*where) if where else inner).subquery("ranked")
 
-    def _build_count(self, ref: TableRef, where: Shape | None, binds: _Binds) -> SqlSelect[Any]:
+    def _build_count(self, ref: TableRef, where: Shape | None, binds: Binds) -> SqlSelect[Any]:
         t = self._table(ref)
         stmt = sa.select(sa.func.count()).select_from(t)
         return stmt if where is None else stmt.where(self._where(t, ref, where, binds))
 
     def _build_aggregate(
-        self, ref: TableRef, group_by: tuple[str, ...], where: Shape | None, binds: _Binds
+        self, ref: TableRef, group_by: tuple[str, ...], where: Shape | None, binds: Binds
     ) -> SqlSelect[Any]:
         t = self._table(ref)
         cols = [self._col(t, ref, c) for c in group_by]
@@ -415,7 +432,7 @@ class Statements:
         except KeyError:
             raise ValueError(f"column '{name}' is not declared for table '{ref.name}'") from None
 
-    def _where(self, t: FromClause, ref: TableRef, shape: Any, binds: _Binds) -> ColumnElement[bool]:
+    def _where(self, t: FromClause, ref: TableRef, shape: Any, binds: Binds) -> ColumnElement[bool]:
         tag = shape[0]
         if tag == _AND:
             return sa.and_(sa.true(), *(self._where(t, ref, p, binds) for p in shape[1]))
@@ -425,7 +442,7 @@ class Statements:
             return sa.not_(self._where(t, ref, shape[1], binds))
         return self._compare(self._col(t, ref, tag), shape[1:], binds)
 
-    def _compare(self, col: ColumnElement[Any], shape: tuple[Any, ...], binds: _Binds) -> ColumnElement[bool]:
+    def _compare(self, col: ColumnElement[Any], shape: tuple[Any, ...], binds: Binds) -> ColumnElement[bool]:
         """One comparison. ``eq``/``ne`` with None mean IS (NOT) NULL; ``in`` is an OR of
         ``eq`` and ``nin`` an AND of ``ne``; otherwise SQL semantics (NULL never compares)."""
         op = shape[0]
@@ -447,7 +464,7 @@ class Statements:
         return _COMPARISONS[op](col, value)
 
     @staticmethod
-    def _listed(col: ColumnElement[Any], op: str, with_null: bool, size: int, binds: _Binds) -> ColumnElement[bool]:
+    def _listed(col: ColumnElement[Any], op: str, with_null: bool, size: int, binds: Binds) -> ColumnElement[bool]:
         if size == _ARRAY:
             array = binds(ARRAY(col.type))
             listed = [col == sa.any_(array)] if op == "in" else [col != sa.all_(array)]
@@ -493,7 +510,7 @@ class Statements:
         return cond if cond is not None else sa.true()
 
 
-class _Binds:
+class Binds:
     """Bind parameters named after the positions of the values they take: v0, v1, …"""
 
     def __init__(self) -> None:

@@ -8,22 +8,25 @@ holds the whole file only when the log says so.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from govshare.audit.log import AuditLog
 from govshare.audit.record import AuditRecord
 from govshare.errors import INTERNAL, GovshareError
 from govshare.gateway.formats import Encoder
 from govshare.resolvers.context import RequestContext
-from govshare.resolvers.export import ExportPlan, batches, shaper
+from govshare.resolvers.export import ExportPlan, PolicyWatch, Unwritten, batches, csv_request, shaper, written
 
 log = logging.getLogger("govshare.export")
+T = TypeVar("T")
 Write = Callable[[bytes], Awaitable[None]]
 
 
@@ -44,24 +47,24 @@ class ExportRun:
         record could not be written: the receiver must not take what it has for the whole file.
         """
         began = time.perf_counter()
-        plan = self.plan
         key_id, mac = self.audit.results.hasher()
         pending, pending_rows, pending_last = self.encoder.header(self.header), 0, None
         rows = size = 0
         last: dict[str, Any] | None = None
         cut: GovshareError | None = None
-        shape = shaper(plan)
+        # Looked at before each chunk leaves: one is read ahead while the one before is sent.
+        watch = PolicyWatch(self.ctx)
         try:
-            async for batch in batches(self.ctx, plan):
-                chunk = self.encoder.encode(shape(batch))
+            async for chunk, chunk_rows, chunk_last in _read_ahead(self._chunks()):
                 if gone():
                     break
                 if pending:
+                    watch.check()
                     await write(pending)
                     mac.update(pending)
                     rows, size, last = rows + pending_rows, size + len(pending), pending_last or last
-                pending, pending_rows = chunk, len(batch)
-                pending_last = plan.cursor(dict(zip(plan.fetched, batch[-1], strict=True)))
+                pending, pending_rows, pending_last = chunk, chunk_rows, chunk_last
+            watch.check()
         except GovshareError as exc:
             cut = exc
         except Exception:
@@ -98,6 +101,50 @@ class ExportRun:
             log.exception("the closing audit record of export %d could not be written", self.opening.seq)
             return None
         return pending if complete else None
+
+    async def _chunks(self) -> AsyncGenerator[tuple[bytes, int, dict[str, Any]], None]:
+        """The file's chunks after its header, each with its rows and the cursor after its last row:
+        written by the source where it can write the CSV itself, else encoded here."""
+        plan = self.plan
+        request = csv_request(self.ctx, plan) if self.encoder.format == "csv" else None
+        if request is not None:
+            try:
+                async for written_chunk in written(self.ctx, plan, request):
+                    assert written_chunk.last is not None
+                    yield (
+                        written_chunk.data,
+                        written_chunk.rows,
+                        plan.cursor(dict(zip(plan.order_items, written_chunk.last, strict=True))),
+                    )
+                return
+            except Unwritten:
+                pass  # nothing was read yet
+        shape = shaper(plan)
+        async for batch in batches(self.ctx, plan):
+            yield (
+                self.encoder.encode(shape(batch)),
+                len(batch),
+                plan.cursor(dict(zip(plan.fetched, batch[-1], strict=True))),
+            )
+
+
+async def _read_ahead(chunks: AsyncGenerator[T, None]) -> AsyncIterator[T]:
+    """``chunks``, the next one read while the one before is sent (the source and the receiver
+    work at the same time instead of in turn)."""
+    following: asyncio.Task[T] = asyncio.ensure_future(anext(chunks))
+    try:
+        while True:
+            try:
+                chunk = await following
+            except StopAsyncIteration:
+                return
+            following = asyncio.ensure_future(anext(chunks))
+            yield chunk
+    finally:
+        following.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await following
+        await chunks.aclose()
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

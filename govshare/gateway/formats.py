@@ -51,14 +51,18 @@ class Encoder:
         if self.format == "jsonl":
             items, dumps = self.items, orjson.dumps
             return b"".join([dumps(dict(zip(items, row, strict=True))) + b"\n" for row in zip(*columns, strict=True)])
-        texts = [_CSV_TEXT.get(self.resource.items[n].type) for n in self.items]
-        shown = [
-            column if text is None else list(map(text, column)) for column, text in zip(columns, texts, strict=True)
-        ]
-        return self._csv(zip(*shown, strict=True))
+        return csv_lines([self.resource.items[n].type for n in self.items], columns)
 
     @staticmethod
     def _csv(rows: Iterable[Sequence[Any]]) -> bytes:
         out = io.StringIO()
         csv.writer(out).writerows(rows)  # RFC 4180: CRLF line ends, quotes where needed
         return out.getvalue().encode()
+
+
+def csv_lines(types: Sequence[ItemType], columns: Sequence[Sequence[Any]]) -> bytes:
+    """The CSV lines of rows given as columns of values of ``types`` (what a source writing the
+    CSV itself must match byte for byte: connectors.sql_copy)."""
+    texts = [_CSV_TEXT.get(t) for t in types]
+    shown = [column if text is None else list(map(text, column)) for column, text in zip(columns, texts, strict=True)]
+    return Encoder._csv(zip(*shown, strict=True))

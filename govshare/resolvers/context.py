@@ -16,6 +16,8 @@ from govshare.connectors.base import (
     Aggregate,
     Connector,
     Count,
+    CsvBatch,
+    CsvChunk,
     Joined,
     Select,
     SourceUnavailable,
@@ -130,6 +132,19 @@ class RequestContext:
         found = await self._run(resource, self._connector(resource).select_joined(request))
         self.stats[resource.source].rows += len(found) + sum(len(rows) for _, rows in found)
         return found
+
+    async def export_csv(self, resource: Resource, request: CsvBatch) -> CsvChunk | None:
+        """A batch written as CSV by the source (its ``csv_export``), its statements counted; None
+        when the source cannot write these columns so."""
+        try:
+            written = await self._connector(resource).export_csv(request)
+        except SourceUnavailable as exc:
+            raise source_unavailable(resource, exc.reason) from None
+        if written is not None:
+            stats = self.stats.setdefault(resource.source, SourceStats())
+            stats.statements += written.statements
+            stats.rows += written.rows
+        return written
 
     async def count(self, resource: Resource, request: Count) -> int:
         connector = self._connector(resource)

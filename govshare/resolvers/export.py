@@ -14,13 +14,13 @@ the export stops there, so nothing more leaves under rules that no longer hold.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from govshare.catalog.model import ItemType, Resource
-from govshare.connectors.base import Select
-from govshare.errors import FORBIDDEN, GovshareError, bad_input
+from govshare.connectors.base import CsvBatch, CsvChunk, CsvField, Select
+from govshare.errors import FORBIDDEN, INTERNAL, GovshareError, bad_input
 from govshare.filters import coerce_filter, coerce_value, conjoin, order_keys, to_filter
 from govshare.policies.engine import Policy
 from govshare.resolvers.access import Access
@@ -52,6 +52,10 @@ class ExportPlan:
     @property
     def fetched(self) -> tuple[str, ...]:
         return self.level.columns()
+
+    @property
+    def order_items(self) -> tuple[str, ...]:
+        return tuple(name.lstrip("-") for name in self.order)
 
     def cursor(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """What continues the export after ``row`` (raw values): its order items."""
@@ -105,24 +109,83 @@ async def batches(ctx: RequestContext, plan: ExportPlan) -> AsyncIterator[list[t
     table = ctx.runtime.tables[resource.name]
     columns = columns_of(resource, plan.fetched)
     positions = [plan.fetched.index(o.lstrip("-")) for o in plan.order]
+    order = order_keys(resource, plan.order)
+
+    async def read(after: tuple[Any, ...] | None, size: int) -> Batch[list[tuple[Any, ...]]]:
+        rows = await ctx.select(resource, Select(table, columns, plan.where, order, after, size))
+        return rows, len(rows), tuple(rows[-1][p] for p in positions) if rows else None
+
+    async for rows in _batches(ctx, plan, read, ctx.runtime.settings.export_batch):
+        yield rows
+
+
+class Unwritten(Exception):
+    """The source cannot write this export's CSV itself (raised before any batch)."""
+
+
+def csv_request(ctx: RequestContext, plan: ExportPlan) -> CsvBatch | None:
+    """The export as CSV the source writes itself (connectors: ``csv_export``), or None."""
+    resource = plan.resource
+    connector = ctx.runtime.connectors[resource.source]
+    if not connector.capabilities.csv_export:
+        return None
+    select = Select(ctx.runtime.tables[resource.name], columns_of(resource, plan.order_items), plan.where,
+                    order_keys(resource, plan.order), plan.after, ctx.runtime.settings.export_copy_batch)  # fmt: skip
+    if connector.capabilities.decline(select):
+        return None
+    # A masked item under its catalog strategy, as policies.masks.mask_for applies it.
+    fields = tuple(CsvField(resource.items[n].column, resource.items[n].type,
+                            (resource.items[n].mask or "full") if n in plan.level.masks else None)
+                   for n in plan.items)  # fmt: skip
+    return CsvBatch(select, fields)
+
+
+async def written(ctx: RequestContext, plan: ExportPlan, request: CsvBatch) -> AsyncIterator[CsvChunk]:
+    """The export in CSV chunks written by the source, under the same checks as ``batches``.
+
+    Raises Unwritten when the source declines the first batch.
+    """
+
+    first = True
+
+    async def write(after: tuple[Any, ...] | None, size: int) -> Batch[CsvChunk]:
+        nonlocal first
+        batch = CsvBatch(replace(request.select, after=after, limit=size), request.fields)
+        chunk = await ctx.export_csv(plan.resource, batch)
+        if chunk is None:
+            if not first:  # the rest cannot be encoded here instead: that would begin the file again
+                raise GovshareError(INTERNAL, f"The source of {plan.resource.name} stopped writing the export")
+            raise Unwritten(plan.resource.name)
+        first = False
+        return chunk, chunk.rows, chunk.last
+
+    # Bytes, not rows, are held per batch here: larger batches, fewer round trips.
+    async for chunk in _batches(ctx, plan, write, ctx.runtime.settings.export_copy_batch):
+        yield chunk
+
+
+B = TypeVar("B")
+Batch = tuple[B, int, "tuple[Any, ...] | None"]  # what was read, its row count, its last row's order values
+
+
+async def _batches(
+    ctx: RequestContext,
+    plan: ExportPlan,
+    read: Callable[[tuple[Any, ...] | None, int], Awaitable[Batch[B]]],
+    size: int,
+) -> AsyncIterator[B]:
+    """Batches of ``size`` rows, each after the last row of the one before, until one is short;
+    the policy looked at again before each."""
     after = plan.after
-    size = ctx.runtime.settings.export_batch
-    started = ctx.access()
-    checked = started.policy.version  # the live version last found to change nothing here
+    watch = PolicyWatch(ctx)
     while True:
-        live = ctx.runtime.policies.current
-        if live.version != checked:
-            changed = policy_change(started, live)
-            if changed is not None:
-                raise changed
-            checked = live.version
-        request = Select(table, columns, plan.where, order_keys(resource, plan.order), after, size)
-        rows = await ctx.select(resource, request)
+        watch.check()
+        batch, rows, last = await read(after, size)
         if rows:
-            yield rows
-        if len(rows) < size:
+            yield batch
+        if rows < size:
             return
-        after = tuple(rows[-1][p] for p in positions)
+        after = last
 
 
 def shaper(plan: ExportPlan) -> Callable[[list[tuple[Any, ...]]], list[Sequence[Any]]]:
@@ -138,6 +201,24 @@ def shaper(plan: ExportPlan) -> Callable[[list[tuple[Any, ...]]], list[Sequence[
         return [fetched[p] if mask is None else list(map(mask, fetched[p])) for p, mask in steps]
 
     return columns
+
+
+class PolicyWatch:
+    """Whether the decisions an export started under still hold."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self._runtime = ctx.runtime
+        self._started = ctx.access()
+        self._checked = self._started.policy.version  # the live version last found to change nothing here
+
+    def check(self) -> None:
+        """Raises GovshareError (FORBIDDEN) once a decision the export rests on has changed."""
+        live = self._runtime.policies.current
+        if live.version != self._checked:
+            changed = policy_change(self._started, live)
+            if changed is not None:
+                raise changed
+            self._checked = live.version
 
 
 def policy_change(started: Access, live: Policy) -> GovshareError | None:

@@ -28,6 +28,8 @@ from govshare.connectors import (
     Cmp,
     Connector,
     Count,
+    CsvBatch,
+    CsvField,
     Declined,
     Filter,
     Not,
@@ -39,6 +41,8 @@ from govshare.connectors import (
     completion,
     open_connector,
 )
+from govshare.gateway.formats import csv_lines
+from govshare.policies.masks import mask_for
 from tests.connectors.conftest import (
     COLUMNS,
     ROWS,
@@ -303,6 +307,41 @@ async def test_keyset_walk(connector: Connector, order: tuple[OrderKey, ...], wh
             break
         after = tuple(rows[-1][p] for p in positions)
     assert seen == as_tuples(ordered(matching(where), order))  # no gaps, no duplicates, in order
+
+
+_MASKED = {"id": "id_number", "name": "name"}
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["plain", "masked"])
+@pytest.mark.parametrize("where", [None, Cmp("n", "nin", (0, 1))], ids=["all", "filtered"])
+@pytest.mark.parametrize("order", _WALKS[::2], ids=lambda o: ",".join(k.column + "-" * k.descending for k in o))
+async def test_csv_written_at_the_source_is_the_encoders(
+    connector: Connector, order: tuple[OrderKey, ...], where: Filter | None, masked: bool
+) -> None:
+    """A source that writes an export's CSV itself writes what the gateway's encoder would, batch by
+    batch in keyset order; one that does not declare it says so."""
+    fields = tuple(CsvField(c, COLUMNS[c], _MASKED.get(c) if masked else None) for c in ALL)
+    keys = tuple(k.column for k in order)
+    request = CsvBatch(Select(TABLE, keys, where, order, None, 7), fields)
+    if not connector.capabilities.csv_export:
+        with pytest.raises(Declined):
+            await connector.export_csv(request)
+        return
+    written, lasts = b"", []
+    while True:
+        chunk = await connector.export_csv(request)
+        assert chunk is not None and chunk.statements == (2 if chunk.rows else 1)
+        written += chunk.data
+        lasts.append(chunk.last)
+        if chunk.rows < 7:
+            break
+        request = CsvBatch(replace(request.select, after=chunk.last), fields)
+    expected = ordered(matching(where), order)
+    shown = [[mask_for(f.mask)(r[f.column]) if f.mask else r[f.column] for r in expected] for f in fields]
+    assert written == csv_lines([f.type for f in fields], shown)
+    batches = [expected[i : i + 7] for i in range(0, len(expected), 7)]
+    assert lasts[: len(batches)] == [tuple(b[-1][k] for k in keys) for b in batches]
+    assert lasts[len(batches) :] in ([], [None])  # an empty last batch when the rows end on a full one
 
 
 async def test_limit(connector: Connector) -> None:

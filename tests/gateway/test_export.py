@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import datetime
 import hashlib
 import hmac
 import io
@@ -24,7 +23,7 @@ from govshare.app import create_app
 from govshare.audit.platform import result_keys
 from govshare.audit.read import EVERY_RECORD, AuditFilter, all_records
 from govshare.audit.record import AuditRecord
-from govshare.catalog import parse_catalog
+from govshare.catalog import Catalog, parse_catalog
 from govshare.settings import Settings
 from govshare.store import grant_rows
 from govshare.store.grant_rows import NewGrant
@@ -227,7 +226,7 @@ def test_without_a_token_or_purpose_nothing_is_exported(base_url: str, settings:
 def test_an_export_of_nothing_is_a_header_alone(base_url: str, settings: Settings) -> None:
     got = _get(base_url, settings, "Vehicle", filter=json.dumps({"brand": {"eq": "none-such"}}))
     assert got.status_code == 200 and got.content == b"plate,ownerId,brand,registeredOn\r\n"
-    day = datetime.date.today().isoformat()
+    day = clock.today().isoformat()  # the platform's day (China), not the machine's
     assert got.headers["content-disposition"] == f'attachment; filename="Vehicle-{day}.csv"'
 
 
@@ -236,7 +235,13 @@ async def test_an_export_stops_when_a_decision_it_rests_on_changes_and_is_record
 ) -> None:
     """The grant behind an exported item is revoked after the first batch has left."""
     settings = Settings(data_dir=tmp_path, secret="an-export-test-key-of-enough-length", export_batch=100)
-    app = create_app(city.catalog, settings)
+    await export_cut_by_revocation(city.catalog, settings, city, 100)
+
+
+async def export_cut_by_revocation(catalog: Catalog, settings: Settings, city: City, batch: int) -> None:
+    """An export of Resident.phone under a grant revoked once the header and a first batch of
+    ``batch`` rows have left: nothing more leaves, and the closing record says where it stopped."""
+    app = create_app(catalog, settings)
     async with app.router.lifespan_context(app):
         runtime = app.state.gateway.runtime
 
@@ -277,11 +282,11 @@ async def test_an_export_stops_when_a_decision_it_rests_on_changes_and_is_record
         # The header and the first batch, then nothing: the response never ends, so the client sees the cut.
         assert len(bodies) == 2 and all(b["more_body"] for b in bodies)
         rows = _rows(b"".join(b["body"] for b in bodies))
-        assert len(rows) == 100 < len(city.data.residents)
+        assert len(rows) == batch < len(city.data.residents)
         records = [r async for r in all_records(runtime.audit.engine, AuditFilter(), EVERY_RECORD)]
         closing = records[-1]
         assert closing.outcome == "partial" and closing.error_codes == ["FORBIDDEN"]
-        assert closing.detail is not None and closing.detail["rows"] == 100 and closing.detail["complete"] is False
+        assert closing.detail is not None and closing.detail["rows"] == batch and closing.detail["complete"] is False
         assert "Resident.phone was allow" in closing.detail["cut"] and closing.detail["last"] == {
             "residentId": rows[-1]["residentId"]
         }
