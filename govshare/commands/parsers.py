@@ -70,6 +70,7 @@ def _serving(root: Subcommands) -> None:
         parser.add_argument("--port", type=int, default=8000)
     check = command(root, "check", "govshare.commands.check:run", "validate a catalog; exit 1 and list every problem")
     check.add_argument("file")
+    _catalog(root)
     schema = root.add_parser("schema", help="schema tools").add_subparsers(dest="action", required=True)
     export = command(schema, "export", "govshare.commands.check:schema_export", "print the generated SDL")
     export.add_argument("--catalog", required=True, metavar="FILE")
@@ -82,6 +83,23 @@ def _serving(root: Subcommands) -> None:
     issue.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d")
     issue.add_argument("--catalog", metavar="FILE",
                        help="check the department in this catalog; default: the one the platform serves")  # fmt: skip
+
+
+def _catalog(root: Subcommands) -> None:
+    group = root.add_parser("catalog", help="the catalog as YAML or as the compilation guide's tables (CSV, XLSX)")
+    actions = group.add_subparsers(dest="action", required=True)
+    export = command(actions, "export", "govshare.commands.catalog:export",
+                     "write the catalog as YAML, or as the guide's tables: an XLSX workbook, or CSV files "
+                     "in a folder or a .zip")  # fmt: skip
+    export.add_argument("--catalog", metavar="FILE", help="the catalog to export; default: the one the platform serves")
+    export.add_argument("--format", choices=["yaml", "csv", "xlsx"],
+                        help="default: from --out (.yaml, .xlsx, .zip or a folder: csv)")  # fmt: skip
+    export.add_argument("--out", required=True, metavar="PATH")
+    imports = command(actions, "import", "govshare.commands.catalog:import_",
+                      "read the guide's tables (XLSX, or a folder or .zip of CSV files), check them and "
+                      "write the catalog as YAML")  # fmt: skip
+    imports.add_argument("path", metavar="PATH", help="an .xlsx workbook, or a folder or .zip of CSV files")
+    imports.add_argument("--out", required=True, metavar="FILE", help="the YAML catalog to write ('-': stdout)")
 
 
 def _grants(root: Subcommands) -> None:

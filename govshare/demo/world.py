@@ -20,8 +20,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from govshare.catalog.render import render_catalog
 from govshare.demo.catalog import CREDIT_DB, RESOURCES, SQL_SOURCES, demo_catalog
-from govshare.demo.catalog_yaml import render_catalog
 from govshare.demo.credit import CreditFactory
 from govshare.demo.entities import entity_row, make_entities
 from govshare.demo.land import LandFactory

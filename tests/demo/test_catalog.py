@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from govshare.catalog import Category, Sharing, load_catalog
+from govshare.catalog.render import scalar
 from govshare.demo.catalog import DEPARTMENTS, PLATFORM, RESOURCES
-from govshare.demo.catalog_yaml import scalar
 
 EXPECTED = {
     "Person": "police",
