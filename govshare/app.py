@@ -27,6 +27,7 @@ from govshare.gateway.export import export
 from govshare.gateway.export_jobs import ExportJobs, job_file, job_status
 from govshare.gateway.http import JSONResponse, graphql
 from govshare.gateway.replay import replay
+from govshare.revocation import RevokedTokens
 from govshare.runtime import close_runtime, open_runtime
 from govshare.schema.build import build_schema
 from govshare.settings import Settings, load_settings
@@ -66,6 +67,8 @@ class App(Starlette):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.state.tokens.provider is not None:
+            await fetch_keys(self.state.tokens, scope)
         # Behind a root path, the router's path rules apply.
         if (
             scope["type"] == "http"
@@ -78,6 +81,17 @@ class App(Starlette):
             await response(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+async def fetch_keys(tokens: TokenCache, scope: Scope) -> None:
+    """Fetch the identity provider's keys that the request's bearer token needs, if any: here, once
+    for every route, as verifying a token (gateway.http.authenticate) never waits on the network."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                await tokens.prepare(token.strip())
+            return
 
 
 def serving_gc() -> None:
@@ -101,11 +115,13 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await open_runtime(catalog, settings)
         app.state.gateway = Gateway(runtime, schema, replay=replay)
-        if serving:
-            serving_gc()
         try:
+            await revoked.start(runtime.policies.engine)
+            if serving:
+                serving_gc()
             yield
         finally:
+            await revoked.close()
             await app.state.export_jobs.close(settings.statement_timeout + 1)
             await close_runtime(runtime)
 
@@ -123,7 +139,8 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.tokens = TokenCache(settings, catalog)
+    revoked = RevokedTokens(settings.policy_poll)  # read from the store once the runtime is open
+    app.state.tokens = TokenCache(settings, catalog, revoked)
     keep = datetime.timedelta(hours=settings.export_keep_hours)
     app.state.export_jobs = ExportJobs(Path(settings.data_dir) / "exports", keep)
     return app

@@ -1,36 +1,40 @@
 """Identity (R11): signed bearer tokens naming department, user and roles.
 
-Tokens are HS256 JWTs signed with ``GOVSHARE_SECRET``, or with a key generated
-once into the data directory, so that ``govshare token issue`` and the server
-agree without configuration. Time checks use the platform clock, so
-``GOVSHARE_NOW`` governs expiry like everything else.
+The platform's own tokens are HS256 JWTs signed with ``GOVSHARE_SECRET``, or with a
+key generated once into the data directory, so that ``govshare token issue`` and the
+server agree without configuration. With ``GOVSHARE_OIDC_ISSUER`` set, the tokens of
+that OpenID Connect provider are accepted too (govshare.oidc); the two are told apart
+by their issuer. A revoked token (govshare.revocation) is refused until its moment.
+Time checks use the platform clock, so ``GOVSHARE_NOW`` governs expiry like everything else.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from govshare import clock
 from govshare.catalog.model import Catalog
 from govshare.identity import ROLES, Caller
+from govshare.identity import TokenError as TokenError  # re-exported: the doors catch it from here
+from govshare.oidc import Provider
+from govshare.oidc.claims import is_number, unverified
 from govshare.settings import Settings
+
+if TYPE_CHECKING:  # the store's code is not loaded by the commands that only issue tokens
+    from govshare.revocation import RevokedTokens
 
 ISSUER = "govshare"
 _TTL = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-class TokenError(Exception):
-    """Why a token was refused; the message is safe to show the caller."""
 
 
 def secret_file(settings: Settings) -> Path:
@@ -78,12 +82,20 @@ def issue_token(
     return jwt.encode(claims, signing_key(settings), algorithm="HS256")
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    caller: Caller
+    expires: float  # seconds since 1970 from which the token is refused
+    jti: str | None
+    keys: int | None = None  # the generation of the provider's keys that checked it; None: a platform token
+
+
 def verify_token(settings: Settings, token: str, catalog: Catalog) -> Caller:
-    return _verified(settings, token, catalog)[0]
+    return _verified(settings, token, catalog).caller
 
 
-def _verified(settings: Settings, token: str, catalog: Catalog) -> tuple[Caller, float]:
-    """The caller a token names, and when it expires."""
+def _verified(settings: Settings, token: str, catalog: Catalog) -> Verified:
+    """The caller a platform token names, and when it expires."""
     try:
         claims = jwt.decode(
             token,
@@ -98,28 +110,29 @@ def _verified(settings: Settings, token: str, catalog: Catalog) -> tuple[Caller,
     _check_types(claims)
     if claims["exp"] <= clock.now().timestamp():
         raise TokenError("the bearer token has expired; issue a new one with `govshare token issue`")
-    department = claims.get("dept")
-    if department not in catalog.departments:
+    caller = _caller(catalog, claims.get("dept"), claims["sub"], claims.get("roles"))
+    return Verified(caller, float(claims["exp"]), claims.get("jti"))
+
+
+def _caller(catalog: Catalog, department: object, user: str, roles: object) -> Caller:
+    """The caller of a verified token: its department is in the catalog, its roles are govshare's."""
+    if not isinstance(department, str) or department not in catalog.departments:
         raise TokenError(f"the token's department {department!r} is not in the catalog")
-    roles = claims.get("roles")
     if not isinstance(roles, list) or any(r not in ROLES for r in roles):
         raise TokenError(f"the token's roles {roles!r} are not all among {', '.join(ROLES)}")
     if "authority" in roles and department != catalog.platform.authority:
         raise TokenError(f"the token gives role 'authority' to {department!r}, which is not the platform authority")
-    return Caller(department=department, user=claims["sub"], roles=tuple(roles)), float(claims["exp"])
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return Caller(department=department, user=user, roles=tuple(roles))
 
 
 # Each claim the server reads, what it must be, and how to tell.
 _CLAIM_TYPES: tuple[tuple[str, str, Callable[[object], bool]], ...] = (
-    ("exp", "a number of seconds since 1970", _is_number),
-    ("iat", "a number of seconds since 1970", _is_number),
+    ("exp", "a number of seconds since 1970", is_number),
+    ("iat", "a number of seconds since 1970", is_number),
     ("sub", "a non-empty string", lambda v: isinstance(v, str) and bool(v)),
     ("dept", "a string", lambda v: isinstance(v, str)),
     ("roles", "a list of strings", lambda v: isinstance(v, list) and all(isinstance(r, str) for r in v)),
+    ("jti", "a string", lambda v: isinstance(v, str)),
 )
 
 
@@ -134,14 +147,28 @@ def _check_types(claims: dict[str, Any]) -> None:
 
 
 class TokenCache:
-    """Verified tokens of one server (same key and catalog), so a client's repeated
-    requests skip the signature check; expiry is still checked on every use."""
+    """The tokens one server accepts (same key, provider and catalog). Verified tokens are kept, so a
+    client's repeated requests skip the signature check; expiry and revocation are still checked on
+    every use, and a provider's token is checked again once the provider's keys have been fetched anew."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, size: int = 10_000) -> None:
+    def __init__(
+        self, settings: Settings, catalog: Catalog, revoked: RevokedTokens | None = None, size: int = 10_000
+    ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.size = size
-        self._known: dict[str, tuple[Caller, float]] = {}
+        self.provider = Provider(settings) if settings.oidc_issuer else None
+        self.revoked = revoked
+        self._known: dict[str, Verified] = {}
+
+    async def prepare(self, token: str) -> None:
+        """Before :meth:`verify`: fetch the identity provider's keys if ``token`` needs them, so that
+        verifying, which never waits on the network, finds them."""
+        if self.provider is None:
+            return
+        found = self._known.get(token)
+        if found is None or not self._keys_current(found):
+            await self.provider.prepare(token)
 
     def verify(self, token: str) -> Caller:
         return self.verified(token)[0]
@@ -149,10 +176,30 @@ class TokenCache:
     def verified(self, token: str) -> tuple[Caller, float]:
         """The token's caller and when it expires (seconds since 1970); TokenError if it is not valid now."""
         found = self._known.get(token)
-        if found is not None and found[1] > clock.now().timestamp():
-            return found
-        found = _verified(self.settings, token, self.catalog)
-        if len(self._known) >= self.size:
-            self._known.clear()  # simple bound: a full cache starts over
-        self._known[token] = found
-        return found
+        if found is None or found.expires <= clock.now().timestamp() or not self._keys_current(found):
+            found = self._verify(token)
+            if len(self._known) >= self.size:
+                self._known.clear()  # simple bound: a full cache starts over
+            self._known[token] = found
+        if self.revoked is not None:
+            self.revoked.check(found.jti)
+        return found.caller, found.expires
+
+    def _keys_current(self, found: Verified) -> bool:
+        """Whether the provider's key that checked ``found`` is known to be still published."""
+        keys = self.provider.keys if self.provider is not None else None
+        return found.keys is None or (keys is not None and keys.fresh() and found.keys == keys.generation)
+
+    def _verify(self, token: str) -> Verified:
+        if self.provider is None:
+            return _verified(self.settings, token, self.catalog)
+        header, claims = unverified(token)
+        issuer = claims.get("iss")
+        if issuer == ISSUER:
+            return _verified(self.settings, token, self.catalog)
+        if issuer != self.provider.issuer:
+            raise TokenError(f"the token's issuer {issuer!r} is neither the identity provider "
+                             f"{self.provider.issuer!r} nor this platform ({ISSUER!r})")  # fmt: skip
+        found = self.provider.verify(token, header)
+        caller = _caller(self.catalog, found.department, found.user, list(found.roles))
+        return Verified(caller, found.expires, found.jti, found.generation)

@@ -3,6 +3,7 @@
 Tokens (govshare.auth) and the command line make a :class:`Caller`; every
 check of what a caller's roles allow goes through :meth:`Caller.has` or
 :func:`require_role`, so the roles and their meaning are written down once.
+A token that names no acceptable caller is refused with a :class:`TokenError`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ _WHO = {
 # or decide, so a token with those roles alone does not apply or report for its department.
 APPLICANT_ROLES = ("member", "dept_admin")
 OVERSEER_ROLES = ("authority", "auditor")
+
+
+class TokenError(Exception):
+    """Why a token was refused; the message is safe to show the caller."""
+
+
+class ProviderUnavailable(TokenError):
+    """The token cannot be checked now: the identity provider's keys could not be fetched.
+    Not the token's fault, so the answer says to retry rather than to get a new token."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,23 @@ class Settings:
     # Verification is metered (docs/policy.md): checks per verify grant per day, and per operation.
     verify_checks_per_day: int = 1000
     verify_checks_per_operation: int = 5
+    # An OpenID Connect provider whose tokens are accepted beside the platform's own (docs/identity.md).
+    oidc_issuer: str = ""  # "" → the platform's own tokens only
+    oidc_audience: str = ""  # what the provider's tokens must name in "aud"
+    oidc_jwks_uri: str = ""  # "" → discovered from {issuer}/.well-known/openid-configuration
+    oidc_algorithms: str = "RS256,ES256"  # comma-separated, among OIDC_ALGORITHMS
+    oidc_leeway: float = 30.0  # seconds of clock difference allowed on exp and nbf
+    # The claims that name the caller; a dotted name reads a nested claim (realm_access.roles).
+    oidc_department_claim: str = "dept"
+    oidc_user_claim: str = "sub"
+    oidc_roles_claim: str = "roles"
+    oidc_keys_ttl: float = 300.0  # seconds the fetched keys are used before they are fetched again
+    oidc_refresh_interval: float = 30.0  # at least this long between two fetches, whatever tokens arrive
+    oidc_timeout: float = 5.0  # seconds each request to the provider may take (discovery, then JWKS)
+
+    @property
+    def oidc_algorithm_list(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.oidc_algorithms.split(",") if name.strip())
 
     @property
     def default_store_file(self) -> Path:
@@ -63,6 +80,33 @@ class Settings:
 _AT_LEAST_ONE = [f.name for f in fields(Settings) if f.name.startswith(("max_", "verify_checks_"))]
 _AT_LEAST_ONE += ["page_cap", "audit_checkpoint_every", "export_batch", "export_copy_batch"]
 _ENV_NAMES = {f.name: "GOVSHARE_" + f.name.upper() for f in fields(Settings)}
+# Asymmetric only: a provider's tokens are checked with its published public keys, never a shared
+# secret (an HS256 token "signed" with a public key is a known forgery).
+OIDC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+def check_oidc(settings: Settings) -> None:
+    """SettingsError unless the identity provider's settings, when there is one, can be used."""
+    if not settings.oidc_issuer:
+        return
+    if settings.oidc_issuer == "govshare":  # auth.ISSUER: the platform's own tokens
+        raise SettingsError("GOVSHARE_OIDC_ISSUER cannot be 'govshare', the issuer of the platform's own tokens")
+    if not settings.oidc_issuer.startswith(("https://", "http://")):
+        raise SettingsError(f"GOVSHARE_OIDC_ISSUER={settings.oidc_issuer!r} is not an https:// URL")
+    if not settings.oidc_audience:
+        raise SettingsError("GOVSHARE_OIDC_AUDIENCE must be set with GOVSHARE_OIDC_ISSUER: "
+                            "without it, a token the provider issued for any other application would do")  # fmt: skip
+    wrong = [name for name in settings.oidc_algorithm_list if name not in OIDC_ALGORITHMS]
+    if wrong or not settings.oidc_algorithm_list:
+        raise SettingsError(f"GOVSHARE_OIDC_ALGORITHMS={settings.oidc_algorithms!r}: choose among "
+                            f"{', '.join(OIDC_ALGORITHMS)} (the provider's keys are public keys)")  # fmt: skip
+    for name in ("oidc_department_claim", "oidc_user_claim", "oidc_roles_claim"):
+        if not getattr(settings, name):
+            raise SettingsError(f"{_ENV_NAMES[name]} names no claim")
+    if settings.oidc_leeway < 0 or settings.oidc_refresh_interval < 0:
+        raise SettingsError("GOVSHARE_OIDC_LEEWAY and GOVSHARE_OIDC_REFRESH_INTERVAL cannot be negative")
+    if settings.oidc_keys_ttl <= 0 or settings.oidc_timeout <= 0:
+        raise SettingsError("GOVSHARE_OIDC_KEYS_TTL and GOVSHARE_OIDC_TIMEOUT must be more than 0")
 
 
 def _read_file(path: Path) -> dict[str, str]:
@@ -111,4 +155,5 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             f"GOVSHARE_AUDIT_RETENTION_DAYS={settings.audit_retention_days} is refused: "
             "audit records are kept at least 365 days (R10)"
         )
+    check_oidc(settings)
     return settings

@@ -83,6 +83,15 @@ def _serving(root: Subcommands) -> None:
     issue.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d")
     issue.add_argument("--catalog", metavar="FILE",
                        help="check the department in this catalog; default: the one the platform serves")  # fmt: skip
+    revoke = command(token, "revoke", "govshare.commands.token:revoke",
+                     "refuse a token (the platform's or a provider's) by its jti until a moment")  # fmt: skip
+    revoke.add_argument("--jti", help="the token's 'jti' claim; default: that of --token")
+    revoke.add_argument("--until", metavar="TIME",
+                        help="refused until then, e.g. 2026-12-01T18:00:00+08:00 (UTC without an offset); "
+                        "default: the expiry of --token")  # fmt: skip
+    revoke.add_argument("--token", help="the token itself: its jti and expiry are read from it")
+    revoke.add_argument("--reason", help="why (recorded)")
+    revoke.add_argument("--by", help="who revokes (recorded); default cli:<login>")
 
 
 def _catalog(root: Subcommands) -> None:

@@ -102,6 +102,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     data_directory(settings)
     workers = f" ({args.workers} workers)" if args.workers > 1 else ""
     print(f"govshare: serving {catalog.platform.name} on http://{args.host}:{args.port}/graphql{workers}", flush=True)
+    if settings.oidc_issuer:
+        print(f"govshare: accepting the tokens of {settings.oidc_issuer} (audience {settings.oidc_audience}) "
+              "beside the platform's own", flush=True)  # fmt: skip
     if args.workers > 1:
         _serve_workers(args, catalog, settings)
     else:

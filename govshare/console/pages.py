@@ -47,7 +47,7 @@ def signed(view: View) -> Callable[[Request], Awaitable[Response]]:
     """A page for a signed-in caller; without a session, the sign-in page."""
 
     async def handle(request: Request) -> Response:
-        current = session.current(request)
+        current = await session.current(request)
         if current is None:
             return RedirectResponse("/console/sign-in", 303)
         return await view(request, current)
@@ -56,7 +56,7 @@ def signed(view: View) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def home(request: Request) -> Response:
-    target = "/console/catalog" if session.current(request) else "/console/sign-in"
+    target = "/console/catalog" if await session.current(request) else "/console/sign-in"
     return RedirectResponse(target, 303)
 
 
@@ -69,7 +69,7 @@ async def sign_in(request: Request) -> Response:
     token = str(form.get("token") or "").strip()
     response = RedirectResponse("/console/catalog", 303)
     try:
-        caller = session.begin(request, response, token)
+        caller = await session.begin(request, response, token)
     except TokenError as exc:
         await _recorded(request, "sign-in", None, "unauthenticated")
         return page(request, "sign_in.html", 400, error=str(exc) if token else "请粘贴令牌 (paste a token)")
@@ -104,7 +104,7 @@ async def _recorded(
 
 async def checked(request: Request) -> session.Session | Response:
     """The session of a form post that comes from the console and carries its CSRF token; else the refusal."""
-    current = session.current(request)
+    current = await session.current(request)
     if not session.same_site(request):
         return await _refused_post(request, current, "cross-site", CROSS_SITE)
     if current is None:

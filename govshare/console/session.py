@@ -36,12 +36,13 @@ def csrf_for(settings: Settings, token: str) -> str:
     return hmac.new(signing_key(settings).encode(), b"console-csrf:" + token.encode(), hashlib.sha256).hexdigest()
 
 
-def current(request: Request) -> Session | None:
+async def current(request: Request) -> Session | None:
     """The session of the request's cookie, if it holds a token valid now."""
     token = request.cookies.get(COOKIE)
     if not token:
         return None
     tokens: TokenCache = request.app.state.tokens
+    await tokens.prepare(token)  # an identity provider's token may need its keys fetched
     try:
         caller = tokens.verify(token)
     except TokenError:
@@ -49,9 +50,10 @@ def current(request: Request) -> Session | None:
     return Session(token, caller, csrf_for(request.app.state.settings, token))
 
 
-def begin(request: Request, response: Response, token: str) -> Caller:
+async def begin(request: Request, response: Response, token: str) -> Caller:
     """Sign in with ``token`` (TokenError when it is not valid): the cookie set on ``response``."""
     tokens: TokenCache = request.app.state.tokens
+    await tokens.prepare(token)
     caller, expires = tokens.verified(token)
     lasts = max(1, min(LONGEST, int(expires - clock.now().timestamp())))
     response.set_cookie(COOKIE, token, max_age=lasts, path="/console", httponly=True, samesite="strict",

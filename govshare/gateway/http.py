@@ -11,6 +11,7 @@ an error id that is in the server log, and is recorded as such.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from typing import Any
@@ -26,7 +27,7 @@ from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHE
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
 from govshare.gateway.limits import variables_problem
-from govshare.identity import Caller
+from govshare.identity import Caller, ProviderUnavailable
 from govshare.settings import Settings
 
 log = logging.getLogger("govshare.gateway")
@@ -136,7 +137,9 @@ async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> An
 
 def authenticate(request: Request, record: AuditRecord) -> Caller | Answer:
     """The caller of the request's bearer token, and its purpose, written into ``record``;
-    or the 401 answer, the record marked unauthenticated."""
+    or the 401 answer, the record marked unauthenticated (503 when the identity provider's keys
+    cannot be had: the token may be good, so the client is told to retry, not to get another).
+    The app has fetched the keys a provider's token needs before (App.__call__)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
         if scheme.lower() != "bearer" or not token.strip():
@@ -144,6 +147,9 @@ def authenticate(request: Request, record: AuditRecord) -> Caller | Answer:
         caller: Caller = request.app.state.tokens.verify(token.strip())
     except TokenError as exc:
         record.outcome, record.error_codes = "unauthenticated", [UNAUTHENTICATED]
+        if isinstance(exc, ProviderUnavailable):
+            retry = max(1, math.ceil(request.app.state.settings.oidc_refresh_interval))
+            return 503, error_body(UNAUTHENTICATED, str(exc)), {"Retry-After": str(retry)}
         challenge = 'Bearer error="invalid_token"' if token.strip() else "Bearer"
         return 401, error_body(UNAUTHENTICATED, str(exc)), {"WWW-Authenticate": challenge}
     record.department, record.user, record.roles = caller.department, caller.user, list(caller.roles)

@@ -287,3 +287,15 @@ supervision_notes = Table(
     Column("noted_at", DateTime(timezone=True), nullable=False),
     Column("noted_by", String(200), nullable=False),
 )
+
+
+# Bearer tokens refused before their expiry (migration 0008), by their "jti", until a moment (UTC).
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(255), primary_key=True),
+    Column("revoked_until", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(200), nullable=False),
+    Column("reason", Text, nullable=True),
+)

@@ -47,8 +47,10 @@ def _loaded(platform: Platform, *args: str) -> list[str]:
         (("token", "issue", "--department", "transport", "--user", "u"), ()),
         (("check", "{catalog}"), ()),
         (("grant", "list"), STORE),
+        # Writes to the store and its audit log (whose writer loads the PostgreSQL driver); fetches no keys.
+        (("token", "revoke", "--jti", "j1", "--until", "2099-01-01T00:00:00+08:00"), (*STORE, "asyncpg")),
     ],
-    ids=["help", "token issue", "check", "grant list"],
+    ids=["help", "token issue", "check", "grant list", "token revoke"],
 )
 def test_a_small_command_loads_no_heavy_library(
     platform: Platform, args: tuple[str, ...], allowed: tuple[str, ...]
