@@ -61,6 +61,10 @@ class Settings:
     oidc_keys_ttl: float = 300.0  # seconds the fetched keys are used before they are fetched again
     oidc_refresh_interval: float = 30.0  # at least this long between two fetches, whatever tokens arrive
     oidc_timeout: float = 5.0  # seconds each request to the provider may take (discovery, then JWKS)
+    # The console's sign-in through the provider (authorization code with PKCE); "" → tokens are pasted.
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""  # "" → a public client (PKCE alone); else sent with HTTP Basic
+    oidc_redirect_uri: str = ""  # "" → this server's /console/sign-in/callback as the browser reached it
 
     @property
     def oidc_algorithm_list(self) -> tuple[str, ...]:

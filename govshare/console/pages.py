@@ -62,7 +62,7 @@ async def home(request: Request) -> Response:
 
 async def sign_in(request: Request) -> Response:
     if request.method == "GET":
-        return page(request, "sign_in.html")
+        return page(request, "sign_in.html", provider=provider_configured(request))
     if not session.same_site(request):
         return await _refused_post(request, None, "cross-site", CROSS_SITE)
     form = await request.form()
@@ -71,10 +71,17 @@ async def sign_in(request: Request) -> Response:
     try:
         caller = await session.begin(request, response, token)
     except TokenError as exc:
-        await _recorded(request, "sign-in", None, "unauthenticated")
-        return page(request, "sign_in.html", 400, error=str(exc) if token else "请粘贴令牌 (paste a token)")
-    await _recorded(request, "sign-in", caller, "answered")
+        await record_session(request, "sign-in", None, "unauthenticated")
+        return page(request, "sign_in.html", 400, error=str(exc) if token else "请粘贴令牌 (paste a token)",
+                    provider=provider_configured(request))  # fmt: skip
+    await record_session(request, "sign-in", caller, "answered")
     return response
+
+
+def provider_configured(request: Request) -> bool:
+    """Whether the console signs in through the identity provider too (docs/identity.md)."""
+    settings = request.app.state.settings
+    return bool(settings.oidc_issuer and settings.oidc_client_id)
 
 
 async def sign_out(request: Request) -> Response:
@@ -83,11 +90,11 @@ async def sign_out(request: Request) -> Response:
         return found
     response = RedirectResponse("/console/sign-in", 303)
     session.end(response)
-    await _recorded(request, "sign-out", found.caller, "answered")
+    await record_session(request, "sign-out", found.caller, "answered")
     return response
 
 
-async def _recorded(
+async def record_session(
     request: Request, action: str, caller: Caller | None, outcome: str, codes: list[str] | None = None
 ) -> None:
     """A sign-in, a sign-out or a refused form post, in the audit log (kind session) as a request to
@@ -121,7 +128,7 @@ async def _refused_post(request: Request, current: session.Session | None, why: 
     """A form post refused before anything happened (another site's, or without the form's CSRF token):
     recorded, then answered 403."""
     caller = current.caller if current is not None else None
-    await _recorded(request, f"{why} {request.url.path}", caller, "rejected", [FORBIDDEN])
+    await record_session(request, f"{why} {request.url.path}", caller, "rejected", [FORBIDDEN])
     return refused(request, message)
 
 

@@ -7,13 +7,15 @@ from pathlib import Path
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from govshare.console import audit_pages, authority_pages, pages, statistics_pages, workflow_pages
+from govshare.console import audit_pages, authority_pages, pages, provider_sign_in, statistics_pages, workflow_pages
 
 
 def routes() -> list[Route | Mount]:
     return [
         Route("/console", pages.home),
         Route("/console/sign-in", pages.sign_in, methods=["GET", "POST"]),
+        Route("/console/sign-in/provider", provider_sign_in.start),
+        Route("/console/sign-in/callback", provider_sign_in.callback),
         Route("/console/sign-out", pages.sign_out, methods=["POST"]),
         Route("/console/catalog", pages.catalog),
         Route("/console/apply", workflow_pages.apply, methods=["GET", "POST"]),

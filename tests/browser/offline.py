@@ -14,8 +14,9 @@ class Offline:
     slipped past the route would fail too; only the loopback address bypasses it.
     """
 
-    def __init__(self, browser: Any, origin: str) -> None:
+    def __init__(self, browser: Any, origin: str, *others: str) -> None:
         self.origin = origin
+        self.origins = {origin, *others}  # another local server the pages go to (an identity provider)
         self.attempted: list[str] = []
         self.errors: list[str] = []
         self.context = browser.new_context(proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1"})
@@ -24,7 +25,7 @@ class Offline:
     def _route(self, route: Any) -> None:
         url = route.request.url
         parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" == self.origin or parts.scheme == "data":
+        if f"{parts.scheme}://{parts.netloc}" in self.origins or parts.scheme == "data":
             route.continue_()
         else:
             self.attempted.append(url)

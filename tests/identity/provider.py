@@ -13,6 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 AUDIENCE = "govshare-api"
@@ -110,3 +111,65 @@ class IdentityProvider:
             return JSONResponse({"keys": self.keys})
 
         return Starlette(routes=[Route("/.well-known/openid-configuration", discovery), Route("/jwks", jwks)])
+
+
+@dataclass
+class AuthorizationServer:
+    """A provider's sign-in for a web client (authorization code with PKCE, RFC 7636): a page where
+    a user of ``users`` signs in or declines, and a token endpoint that checks the client, the code,
+    the redirect URI and the code verifier before it issues an access token signed with ``key``."""
+
+    key: SigningKey
+    client_id: str
+    secret: str
+    users: dict[str, dict[str, Any]]  # user → its claims (dept, roles)
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    exchanged: list[str] = field(default_factory=list)  # the users whose code became a token
+
+    def app(self) -> Starlette:
+        async def discovery(request: Request) -> Response:
+            issuer = str(request.base_url).rstrip("/")
+            return JSONResponse({"issuer": issuer, "jwks_uri": f"{issuer}/jwks",
+                                 "authorization_endpoint": f"{issuer}/authorize", "token_endpoint": f"{issuer}/token"})  # fmt: skip
+
+        async def jwks(_request: Request) -> Response:
+            return JSONResponse({"keys": [self.key.jwk()]})
+
+        async def authorize(request: Request) -> Response:
+            asked = dict(request.query_params)
+            if request.method == "GET":
+                hidden = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in asked.items())
+                buttons = "".join(f'<button name="user" value="{u}">以 {u} 登录</button>' for u in self.users)
+                return HTMLResponse(f'<!DOCTYPE html><meta charset="utf-8"><title>统一身份认证</title>'
+                                    f'<h1>统一身份认证</h1><form method="post">{hidden}{buttons}'
+                                    f'<button name="user" value="">拒绝 Decline</button></form>')  # fmt: skip
+            form = {k: str(v) for k, v in (await request.form()).items()}
+            target = form["redirect_uri"]
+            if not form.get("user"):
+                return RedirectResponse(
+                    f"{target}?{urlencode({'error': 'access_denied', 'state': form['state']})}", 303
+                )
+            code = uuid.uuid4().hex
+            self.codes[code] = form
+            return RedirectResponse(f"{target}?{urlencode({'code': code, 'state': form['state']})}", 303)
+
+        async def token(request: Request) -> Response:
+            form = {k: str(v) for k, v in (await request.form()).items()}
+            basic = base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
+            if request.headers.get("authorization") != f"Basic {basic}":
+                return JSONResponse({"error": "invalid_client"}, 401)
+            asked = self.codes.pop(form.get("code", ""), None)
+            verifier = form.get("code_verifier", "").encode()
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
+            if (asked is None or asked["redirect_uri"] != form.get("redirect_uri") or asked["client_id"] != self.client_id
+                    or asked["code_challenge_method"] != "S256" or asked["code_challenge"] != challenge):  # fmt: skip
+                return JSONResponse({"error": "invalid_grant"}, 400)
+            user = asked["user"]
+            self.exchanged.append(user)
+            issuer = str(request.base_url).rstrip("/")
+            access = self.key.sign(claims(issuer, sub=user, **self.users[user]))
+            return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 600})
+
+        return Starlette(routes=[Route("/.well-known/openid-configuration", discovery), Route("/jwks", jwks),
+                                 Route("/authorize", authorize, methods=["GET", "POST"]),
+                                 Route("/token", token, methods=["POST"])])  # fmt: skip
