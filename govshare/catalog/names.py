@@ -28,7 +28,7 @@ RESERVED_TYPES = (
     "Subscription",
     "PageInfo",
     "Verification",
-    "AggregateGroup",
+    "DateBucket",
     "SortDirection",
     "Catalog",
     "CatalogDepartment",
@@ -78,6 +78,11 @@ GENERATED_TYPES = {
     "Edge": "edge type",
     "Connection": "connection type",
     "Aggregate": "aggregate type",
+    "AggregateGroup": "aggregate group type",
+    "AggregateNumbers": "sum and average type",
+    "AggregateValues": "min and max type",
+    "DateField": "date field enum",
+    "Bucket": "bucket input",
     "Claims": "claims input",
 }
 # The kinds of Resource.root_fields, and whether each is made from the plural.

@@ -6,7 +6,10 @@ from typing import Any
 
 from govshare.catalog.model import Source
 from govshare.connectors.base import (
+    AGGREGATE_FUNCTIONS,
+    DATE_BUCKETS,
     Aggregate,
+    Bucket,
     Capabilities,
     Connector,
     Count,
@@ -14,7 +17,9 @@ from govshare.connectors.base import (
     CsvChunk,
     CsvField,
     Declined,
+    Group,
     Joined,
+    Measure,
     Select,
     SourceUnavailable,
     TableRef,
@@ -25,9 +30,12 @@ from govshare.connectors.sql import SqlConnector
 from govshare.filters import ALL_OPS, And, Cmp, Filter, Not, Op, Or, OrderKey, conjoin
 
 __all__ = [
+    "AGGREGATE_FUNCTIONS",
     "ALL_OPS",
+    "DATE_BUCKETS",
     "Aggregate",
     "And",
+    "Bucket",
     "Capabilities",
     "Cmp",
     "Connector",
@@ -37,8 +45,10 @@ __all__ = [
     "CsvField",
     "Declined",
     "Filter",
+    "Group",
     "HttpConnector",
     "Joined",
+    "Measure",
     "Not",
     "Op",
     "Or",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from govshare.catalog.model import ItemType
 from govshare.filters import And, Cmp, Filter, Or, OrderKey
@@ -127,13 +127,64 @@ class Count:
     where: Filter | None = None
 
 
+# Aggregate functions of numeric items (sum, avg) and of numeric and date items (min, max).
+AGGREGATE_FUNCTIONS: Mapping[str, frozenset[ItemType]] = {
+    "sum": frozenset({ItemType.INT, ItemType.FLOAT}),
+    "avg": frozenset({ItemType.INT, ItemType.FLOAT}),
+    "min": frozenset({ItemType.INT, ItemType.FLOAT, ItemType.DATE, ItemType.DATETIME}),
+    "max": frozenset({ItemType.INT, ItemType.FLOAT, ItemType.DATE, ItemType.DATETIME}),
+}
+# Date buckets, by the length of their text: a day 2024-03-05, a month 2024-03, a year 2024.
+DATE_BUCKETS: Mapping[str, int] = {"day": 10, "month": 7, "year": 4}
+_DATED = frozenset({ItemType.DATE, ItemType.DATETIME})
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """``function`` of ``column`` over a group's rows, NULLs ignored: sum and avg as floats
+    (avg is the sum over the count of values), min and max in the column's type; NULL
+    when the group has no value."""
+
+    function: str
+    column: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """The day, month or year of a Date/DateTime ``column`` as text (``DATE_BUCKETS``), taken
+    from the stored value as it is (no time zone conversion); NULL for NULL."""
+
+    column: str
+    by: str
+
+
+class Group(NamedTuple):
+    """One row of an aggregate's answer."""
+
+    key: tuple[Any, ...]  # the group_by values, then the buckets'
+    rows: int
+    values: tuple[Any, ...] = ()  # the measures', in their order
+
+
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """Row counts per distinct value tuple of ``group_by`` (one total row when empty)."""
+    """Row counts, and ``measures``, per distinct value tuple of ``group_by`` and ``buckets``
+    (one total row when both are empty)."""
 
     table: TableRef
     group_by: tuple[str, ...]
     where: Filter | None = None
+    buckets: tuple[Bucket, ...] = ()
+    measures: tuple[Measure, ...] = ()
+
+    def __post_init__(self) -> None:
+        columns = self.table.columns
+        for m in self.measures:
+            if columns.get(m.column) not in AGGREGATE_FUNCTIONS.get(m.function, ()):
+                raise ValueError(f"Aggregate on '{self.table.name}': no {m.function} of column '{m.column}'")
+        for b in self.buckets:
+            if b.by not in DATE_BUCKETS or columns.get(b.column) not in _DATED:
+                raise ValueError(f"Aggregate on '{self.table.name}': no {b.by} bucket of column '{b.column}'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +197,10 @@ class Capabilities:
     # Ordering by any column; without it only by the key, ascending.
     order_by: bool = False
     count: bool = False
-    aggregate: bool = False
+    aggregate: bool = False  # row counts per group
+    # With ``aggregate``: the measures it computes (of AGGREGATE_FUNCTIONS), and date buckets.
+    aggregate_functions: frozenset[str] = frozenset()
+    date_buckets: bool = False
     # A Select's limit per distinct value of a column (``Select.per``).
     limit_per: bool = False
     # Two levels of one source in one statement (``Joined``).
@@ -160,8 +214,10 @@ class Capabilities:
             if not self.joins:
                 return "joined selects"
             return self.decline(request.parent) or self.decline(request.child)
-        if isinstance(request, Aggregate) and not self.aggregate:
-            return "aggregates"
+        if isinstance(request, Aggregate):
+            reason = self._decline_aggregate(request)
+            if reason:
+                return reason
         if isinstance(request, Count) and not self.count:
             return "totalCount"
         if isinstance(request, Select):
@@ -171,6 +227,14 @@ class Capabilities:
             if not self.order_by and any(o.column != key or o.descending for o in request.order):
                 return "ordering other than by the key, ascending"
         return self._decline_filter(request.where, top=True)
+
+    def _decline_aggregate(self, request: Aggregate) -> str | None:
+        if not self.aggregate:
+            return "aggregates"
+        for m in request.measures:
+            if m.function not in self.aggregate_functions:
+                return f"the '{m.function}' aggregate"
+        return "date buckets" if request.buckets and not self.date_buckets else None
 
     def accepts(self, part: Filter) -> bool:
         """Whether ``part`` can be pushed down as one conjunct of a request's filter."""
@@ -231,7 +295,7 @@ class Connector(abc.ABC):
         """Each parent row with its child rows (only with the ``joins`` capability)."""
         raise Declined(self.name, "joined selects")
 
-    async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
+    async def aggregate(self, request: Aggregate) -> list[Group]:
         raise Declined(self.name, "aggregates")
 
     async def export_csv(self, request: CsvBatch) -> CsvChunk | None:

@@ -20,7 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from govshare.connectors.base import Aggregate, Capabilities, Count, Select
+from govshare.connectors.base import Aggregate, Capabilities, Count, Group, Select
+from govshare.connectors.measures import bucket, measure
 from govshare.filters import And, Cmp, Filter, Not, Or, OrderKey, conjoin
 
 Row = Mapping[str, Any]
@@ -48,7 +49,7 @@ def source_request(capabilities: Capabilities, request: Select | Count | Aggrega
         if request.order == (OrderKey(key),):
             after = request.after  # the source's own order: the page can start at the source
     elif isinstance(request, Aggregate):
-        needed += request.group_by
+        needed += [*request.group_by, *(b.column for b in request.buckets), *(m.column for m in request.measures)]
     return Select(request.table, tuple(dict.fromkeys(needed)), pushed, (OrderKey(key),), after, bound + 1)
 
 
@@ -79,12 +80,25 @@ def counted(request: Count, fetched: Select, rows: Sequence[tuple[Any, ...]]) ->
     return len(_matching(request.where, fetched, rows))
 
 
-def grouped(request: Aggregate, fetched: Select, rows: Sequence[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], int]]:
+def grouped(request: Aggregate, fetched: Select, rows: Sequence[tuple[Any, ...]]) -> list[Group]:
     kept = _matching(request.where, fetched, rows)
-    if not request.group_by:
-        return [((), len(kept))]  # one total row, even when nothing matches
-    counts = Counter(tuple(r[c] for c in request.group_by) for r in kept)
-    return sorted(counts.items(), key=lambda entry: [_low_null(v) for v in entry[0]])
+    groups: dict[tuple[Any, ...], list[Row]] = {}
+    if not request.group_by and not request.buckets:
+        groups[()] = kept  # one total row, even when nothing matches
+    else:
+        for r in kept:
+            key = (*(r[c] for c in request.group_by), *(bucket(r[b.column], b.by) for b in request.buckets))
+            groups.setdefault(key, []).append(r)
+    types = request.table.columns
+    answer = [
+        Group(
+            key,
+            len(members),
+            tuple(measure(m.function, types[m.column], [r[m.column] for r in members]) for m in request.measures),
+        )
+        for key, members in groups.items()
+    ]
+    return sorted(answer, key=lambda group: [_low_null(v) for v in group.key])
 
 
 def holds(where: Filter | None, row: Row) -> bool | None:

@@ -24,16 +24,19 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from govshare.connectors.base import (
+    AGGREGATE_FUNCTIONS,
     Aggregate,
     Capabilities,
     Connector,
     Count,
     CsvBatch,
     CsvChunk,
+    Group,
     Joined,
     Select,
     SourceUnavailable,
 )
+from govshare.connectors.sql_aggregates import buckets_supported, groups
 from govshare.connectors.sql_copy import CsvStatements, copy_batch
 from govshare.connectors.sql_held import HeldConnections
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
@@ -71,7 +74,13 @@ def async_url(url: str) -> URL:
 
 class SqlConnector(Connector):
     capabilities = Capabilities(
-        filter_ops=ALL_OPS, boolean_filters=True, order_by=True, count=True, aggregate=True, limit_per=True
+        filter_ops=ALL_OPS,
+        boolean_filters=True,
+        order_by=True,
+        count=True,
+        aggregate=True,
+        aggregate_functions=frozenset(AGGREGATE_FUNCTIONS),
+        limit_per=True,
     )
 
     def __init__(
@@ -98,6 +107,8 @@ class SqlConnector(Connector):
         self._direct = self._engine.dialect.driver == "asyncpg"
         if self._engine.dialect.name in _LATERAL:
             self.capabilities = replace(self.capabilities, joins=True)
+        if buckets_supported(self._engine.dialect.name):
+            self.capabilities = replace(self.capabilities, date_buckets=True)
         if self._direct:  # COPY through asyncpg (connectors.sql_copy)
             self.capabilities = replace(self.capabilities, csv_export=True)
             self._csv = CsvStatements(self._statements)
@@ -133,8 +144,8 @@ class SqlConnector(Connector):
         rows = await self._fetch(*self._statements.count(request))
         return int(rows[0][0])
 
-    async def aggregate(self, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
-        return [(row[:-1], int(row[-1])) for row in await self._fetch(*self._statements.aggregate(request))]
+    async def aggregate(self, request: Aggregate) -> list[Group]:
+        return groups(request, await self._fetch(*self._statements.aggregate(request)))
 
     async def export_csv(self, request: CsvBatch) -> CsvChunk | None:
         if not self.capabilities.csv_export:

@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeEngine
 
 from govshare.catalog.model import ItemType
 from govshare.connectors.base import Aggregate, Count, Joined, Select, TableRef
+from govshare.connectors.sql_aggregates import build_aggregate
 from govshare.filters import And, Cmp, Filter, Not, Or, OrderKey
 
 _SA_TYPES: dict[ItemType, TypeEngine[Any]] = {
@@ -232,8 +233,8 @@ class Statements:
     def aggregate(self, request: Aggregate) -> tuple[Compiled, list[Any]]:
         values: list[Any] = []
         where = None if request.where is None else self._filter_shape(request.where, values)
-        shape = (Aggregate, request.table, request.group_by, where)
-        build = lambda binds: self._build_aggregate(request.table, request.group_by, where, binds)  # noqa: E731
+        shape = (Aggregate, request.table, request.group_by, where, request.buckets, request.measures)
+        build = lambda binds: self._build_aggregate(request, where, binds)  # noqa: E731
         return self._compiled(shape, values, build), values
 
     def ping(self) -> tuple[Compiled, list[Any]]:
@@ -402,19 +403,13 @@ class Statements:
         stmt = sa.select(sa.func.count()).select_from(t)
         return stmt if where is None else stmt.where(self._where(t, ref, where, binds))
 
-    def _build_aggregate(
-        self, ref: TableRef, group_by: tuple[str, ...], where: Shape | None, binds: Binds
-    ) -> SqlSelect[Any]:
+    def _build_aggregate(self, request: Aggregate, where: Shape | None, binds: Binds) -> SqlSelect[Any]:
+        ref = request.table
         t = self._table(ref)
-        cols = [self._col(t, ref, c) for c in group_by]
-        stmt = sa.select(*cols, sa.func.count()).select_from(t)
-        if where is not None:
-            stmt = stmt.where(self._where(t, ref, where, binds))
-        if cols:
-            stmt = stmt.group_by(*cols)
-            for name in group_by:
-                stmt = stmt.order_by(*self._sort(t, ref, OrderKey(name)))
-        return stmt
+        for name in (*request.group_by, *(b.column for b in request.buckets), *(m.column for m in request.measures)):
+            self._col(t, ref, name)  # an undeclared column is the caller's error
+        condition = None if where is None else self._where(t, ref, where, binds)
+        return build_aggregate(self.dialect.name, t, request, condition, lambda term: self._sort_term(term, False))
 
     def _table(self, ref: TableRef) -> TableClause:
         cache_key = (ref.name, tuple(ref.columns.items()))
@@ -480,14 +475,17 @@ class Statements:
     def _sort(self, t: FromClause, ref: TableRef, key: OrderKey) -> list[ColumnElement[Any]]:
         """ORDER BY terms putting NULLs first ascending and last descending."""
         col = self._col(t, ref, key.column)
-        plain = col.desc() if key.descending else col.asc()
         # The key holds no NULLs: order it plainly so its index can serve the ordering.
-        if self._nulls == "low" or key.column == ref.key:
+        return self._sort_term(col, key.descending, nullable=key.column != ref.key)
+
+    def _sort_term(self, col: ColumnElement[Any], descending: bool, nullable: bool = True) -> list[ColumnElement[Any]]:
+        plain = col.desc() if descending else col.asc()
+        if self._nulls == "low" or not nullable:
             return [plain]
         if self._nulls == "syntax":
-            return [plain.nulls_last() if key.descending else plain.nulls_first()]
+            return [plain.nulls_last() if descending else plain.nulls_first()]
         is_null = sa.case((col.is_(None), 0), else_=1)
-        return [is_null.desc() if key.descending else is_null.asc(), plain]
+        return [is_null.desc() if descending else is_null.asc(), plain]
 
     def _after(
         self,

@@ -18,6 +18,7 @@ from govshare.connectors.base import (
     Count,
     CsvBatch,
     CsvChunk,
+    Group,
     Joined,
     Select,
     SourceUnavailable,
@@ -152,7 +153,7 @@ class RequestContext:
             return completion.counted(request, *await self._complete(resource, request))
         return await self._run(resource, connector.count(request))
 
-    async def aggregate(self, resource: Resource, request: Aggregate) -> list[tuple[tuple[Any, ...], int]]:
+    async def aggregate(self, resource: Resource, request: Aggregate) -> list[Group]:
         connector = self._connector(resource)
         if connector.capabilities.decline(request):
             return completion.grouped(request, *await self._complete(resource, request))

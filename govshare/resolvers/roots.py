@@ -8,18 +8,18 @@ eagerly, level by level; the fields below them are plain dict reads.
 from __future__ import annotations
 
 import asyncio
-import datetime
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode, GraphQLResolveInfo
 
 from govshare.catalog.model import Resource
-from govshare.connectors.base import Aggregate, Count, Select
+from govshare.connectors.base import Aggregate, Bucket, Count, Measure, Select
 from govshare.errors import FORBIDDEN, SOURCE_UNAVAILABLE, FieldError, GovshareError, bad_input
 from govshare.filters import Filter, conjoin, order_keys, to_filter, to_order
 from govshare.policies.quota import count_check, too_many_checks
 from govshare.resolvers import cursor
+from govshare.resolvers.aggregates import aggregated, group_answer
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.fetch import as_dicts, columns_of, fill, joined_lookup, keyed_loader, rows_by
 from govshare.resolvers.methods import INTERFACE, QUERY, require_method
@@ -159,30 +159,34 @@ def aggregate(resource: Resource) -> Resolver:
         info: Info,
         filter: dict[str, Any] | None = None,
         groupBy: list[Any] | None = None,
+        buckets: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         ctx: RequestContext = info.context
         items = list(dict.fromkeys(getattr(g, "value", g) for g in groupBy or ()))
+        bucketed = list(dict.fromkeys((getattr(b["item"], "value", b["item"]), b["by"].value) for b in buckets or ()))
+        measured = aggregated(resource, info.field_nodes, _selection(info))
         try:
             require_method(ctx.catalog, resource, "aggregates", QUERY)
-            where = _arguments(ctx, resource, filter, {"group by it": items})
-            request = Aggregate(ctx.runtime.tables[resource.name], columns_of(resource, items), where)
+            uses = {"group by it": items, "bucket by it": [item for item, _ in bucketed]}
+            for function, item in measured:
+                uses.setdefault(f"compute its {function}", []).append(item)
+            where = _arguments(ctx, resource, filter, uses)
+            request = Aggregate(
+                ctx.runtime.tables[resource.name],
+                columns_of(resource, items),
+                where,
+                tuple(Bucket(resource.items[item].column, by) for item, by in bucketed),
+                tuple(Measure(function, resource.items[item].column) for function, item in measured),
+            )
             groups = await ctx.aggregate(resource, request)
         except GovshareError as exc:
             if exc.code not in (SOURCE_UNAVAILABLE, FORBIDDEN):
                 raise
             return _failed(frozenset({"count", "groups"}), exc)
-        return {
-            "count": sum(n for _, n in groups),
-            "groups": [
-                {"key": {i: _json(v) for i, v in zip(items, values, strict=True)}, "count": n} for values, n in groups
-            ],
-        }
+        keys = [*items, *(f"{item}.{by}" for item, by in bucketed)]
+        return {"count": sum(g.rows for g in groups), "groups": [group_answer(keys, measured, g) for g in groups]}
 
     return resolve
-
-
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
 
 
 def verify(resource: Resource) -> Resolver:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,12 @@ from govshare.gateway.compile import PLAIN_READ
 from govshare.resolvers import roots
 from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
+from govshare.schema.aggregates import aggregate_type, bucket_argument
 from govshare.schema.audit import audit_fields
 from govshare.schema.evaluation import evaluation_fields
 from govshare.schema.grant_fields import Mutation as GrantMutation
 from govshare.schema.grant_fields import resolve_grants
-from govshare.schema.inputs import SCALARS, AggregateGroup, PageInfo, Verification
+from govshare.schema.inputs import SCALARS, PageInfo, Verification
 from govshare.schema.platform import CatalogInfo, DepartmentInfo, MeInfo, catalog_info
 from govshare.schema.statistics import statistics_fields
 from govshare.schema.stubs import arg, optional, optional_list, stub
@@ -86,7 +88,7 @@ setattr(read_row_field, PLAIN_READ, "name")
 setattr(read_row_list, PLAIN_READ, "key")
 
 
-def _root_fields(resource: Resource, cls: dict[str, type]) -> dict[str, Any]:
+def _root_fields(resource: Resource, cls: dict[str, Any]) -> dict[str, Any]:
     key = resource.key_item
     fields: dict[str, Any] = {}
     fields[resource.single] = strawberry.field(
@@ -110,10 +112,11 @@ def _root_fields(resource: Resource, cls: dict[str, type]) -> dict[str, Any]:
             [
                 arg("filter", optional(cls["filter"]), "Only rows matching this.", None),
                 arg("groupBy", optional_list(cls["field"]), "Items to group by.", None),
+                *cls["buckets"],
             ],
             cls["aggregate"],
         ),
-        description=f"{resource.title}: row counts, in total and per group.",
+        description=f"{resource.title}: row counts and measures (sum, avg, min, max), in total and per group.",
     )
     fields[resource.single + "Verify"] = strawberry.field(
         resolver=stub(
@@ -159,10 +162,11 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _row_types(catalog: Catalog) -> list[str]:
+def _row_types(catalog: Catalog, types: Mapping[str, Any]) -> list[str]:
     """Object types whose values are always dicts built by the resolvers."""
-    generated = [r + suffix for r in catalog.resources for suffix in ("", "Edge", "Connection", "Aggregate")]
-    return [*generated, "PageInfo", "AggregateGroup", "Verification"]
+    suffixes = ("", "Edge", "Connection", "Aggregate", "AggregateGroup", "AggregateNumbers", "AggregateValues")
+    generated = [r + suffix for r in catalog.resources for suffix in suffixes]
+    return [n for n in [*generated, "PageInfo", "Verification"] if n in types]
 
 
 def build_schema(catalog: Catalog) -> BuiltSchema:
@@ -180,7 +184,8 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
                 "order": inputs[resource.name][1],
                 "field": gen.field_enum(ns, resource),
                 "connection": gen.connection_types(ns, resource),
-                "aggregate": gen.aggregate_type(ns, resource),
+                "aggregate": aggregate_type(ns, resource),
+                "buckets": bucket_argument(ns, resource),
                 "claims": gen.claims_input(ns, resource),
             }
             query_fields.update(_root_fields(resource, cls))
@@ -192,7 +197,7 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
         schema = strawberry.Schema(
             query=strawberry.type(query, name="Query", description=catalog.platform.name),
             mutation=Mutation,
-            types=[PageInfo, AggregateGroup],
+            types=[PageInfo],
             config=StrawberryConfig(auto_camel_case=False, default_resolver=read_field),
         )
     finally:
@@ -201,7 +206,7 @@ def build_schema(catalog: Catalog) -> BuiltSchema:
     assert graphql_schema.query_type is not None
     for name, resolver in bindings.items():
         graphql_schema.query_type.fields[name].resolve = resolver
-    for type_name in _row_types(catalog):
+    for type_name in _row_types(catalog, graphql_schema.type_map):
         row_type = graphql_schema.type_map[type_name]
         assert isinstance(row_type, GraphQLObjectType)
         for row_field in row_type.fields.values():

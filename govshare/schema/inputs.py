@@ -6,7 +6,6 @@ import datetime
 from enum import Enum
 
 import strawberry
-from strawberry.scalars import JSON
 
 from govshare.catalog.model import ItemType
 from govshare.filters import OPS
@@ -64,10 +63,11 @@ class PageInfo:
     endCursor: str | None
 
 
-@strawberry.type(description="One group of an aggregate: the grouped items' values and the row count.")
-class AggregateGroup:
-    key: JSON
-    count: int
+@strawberry.enum(description="A date bucket of a Date or DateTime item, keyed by its text: 2024-03-05, 2024-03, 2024.")
+class DateBucket(Enum):
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
 
 
 @strawberry.type(description="The answer to a claim check (核验): claimed values are compared, never returned.")

@@ -14,10 +14,11 @@ from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from govshare.catalog.model import Catalog, Resource
 from govshare.schema.describe import item_description, relation_description, resource_description
-from govshare.schema.inputs import FILTER_INPUTS, SCALARS, AggregateGroup, PageInfo, SortDirection
+from govshare.schema.inputs import FILTER_INPUTS, SCALARS, DateBucket, PageInfo, SortDirection
 from govshare.schema.stubs import arg, optional, optional_list, stub
 
 
@@ -30,7 +31,8 @@ class Namespace:
             {
                 "Optional": typing.Optional,
                 "PageInfo": PageInfo,
-                "AggregateGroup": AggregateGroup,
+                "DateBucket": DateBucket,
+                "JSON": JSON,
                 "SortDirection": SortDirection,
             }
         )
@@ -46,7 +48,7 @@ class Namespace:
         return type(name, (), {"__module__": self.module.__name__, "__annotations__": annotations, **attrs})
 
 
-def _python_name(name: str) -> str:
+def python_name(name: str) -> str:
     # Generated classes become dataclasses: a keyword cannot be an attribute name there.
     return name + "_" if keyword.iskeyword(name) else name
 
@@ -56,12 +58,12 @@ def object_type(ns: Namespace, catalog: Catalog, resource: Resource, inputs: dic
     annotations: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     for item in resource.items.values():
-        attr = _python_name(item.name)
+        attr = python_name(item.name)
         annotations[attr] = f"Optional[Scalar_{item.type.value}]"
         # Read by build.read_row_field under the GraphQL name, whatever the Python name.
         attrs[attr] = strawberry.field(name=item.name, description=item_description(catalog, resource, item))
     for relation in resource.relations.values():
-        attr = _python_name(relation.name)
+        attr = python_name(relation.name)
         target = relation.target
         annotations[attr] = f"Optional[list[{target}]]" if relation.many else f"Optional[{target}]"
         description = relation_description(catalog, resource, relation)
@@ -89,7 +91,7 @@ def filter_input(ns: Namespace, resource: Resource) -> type:
     annotations: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     for item in resource.items.values():
-        attr = _python_name(item.name)
+        attr = python_name(item.name)
         annotations[attr] = f"Optional[{FILTER_INPUTS[item.type].__name__}]"
         attrs[attr] = strawberry.field(name=item.name, default=strawberry.UNSET)
     for word, annotation, doc in (
@@ -107,8 +109,8 @@ def filter_input(ns: Namespace, resource: Resource) -> type:
 
 def order_input(ns: Namespace, resource: Resource) -> type:
     name = f"{resource.name}OrderBy"
-    annotations = {_python_name(i): "Optional[SortDirection]" for i in resource.items}
-    attrs = {_python_name(i): strawberry.field(name=i, default=strawberry.UNSET) for i in resource.items}
+    annotations = {python_name(i): "Optional[SortDirection]" for i in resource.items}
+    attrs = {python_name(i): strawberry.field(name=i, default=strawberry.UNSET) for i in resource.items}
     cls = ns.new_class(name, annotations, attrs)
     return ns.add(
         strawberry.input(
@@ -155,17 +157,11 @@ def connection_types(ns: Namespace, resource: Resource) -> type:
     )
 
 
-def aggregate_type(ns: Namespace, resource: Resource) -> type:
-    name = f"{resource.name}Aggregate"
-    cls = ns.new_class(name, {"count": "Optional[int]", "groups": "Optional[list[AggregateGroup]]"}, {})
-    return ns.add(strawberry.type(cls, name=name, description=f"Counts of {resource.plural}."))
-
-
 def claims_input(ns: Namespace, resource: Resource) -> type:
     name = f"{resource.name}Claims"
     items = [i for i in resource.items.values() if i.name != resource.key]
-    annotations = {_python_name(i.name): f"Optional[Scalar_{i.type.value}]" for i in items}
-    attrs = {_python_name(i.name): strawberry.field(name=i.name, default=strawberry.UNSET) for i in items}
+    annotations = {python_name(i.name): f"Optional[Scalar_{i.type.value}]" for i in items}
+    attrs = {python_name(i.name): strawberry.field(name=i.name, default=strawberry.UNSET) for i in items}
     cls = ns.new_class(name, annotations, attrs)
     return ns.add(
         strawberry.input(

@@ -22,8 +22,10 @@ import pytest
 
 from govshare.catalog.model import ItemType, Source
 from govshare.connectors import (
+    AGGREGATE_FUNCTIONS,
     Aggregate,
     And,
+    Bucket,
     Capabilities,
     Cmp,
     Connector,
@@ -32,6 +34,8 @@ from govshare.connectors import (
     CsvField,
     Declined,
     Filter,
+    Group,
+    Measure,
     Not,
     Or,
     OrderKey,
@@ -428,10 +432,112 @@ async def test_count(connector: Connector, where: Filter | None) -> None:
 async def test_aggregate(connector: Connector, group_by: tuple[str, ...], where: Filter | None) -> None:
     rows = matching(where)
     counts = Counter(tuple(r[c] for c in group_by) for r in rows)
-    expected = sorted(counts.items(), key=lambda item: [_null_first(v) for v in item[0]])
+    expected = [Group(k, n) for k, n in sorted(counts.items(), key=lambda item: [_null_first(v) for v in item[0]])]
     if not group_by:
-        expected = [((), len(rows))]  # one total row, even when nothing matches
+        expected = [Group((), len(rows))]  # one total row, even when nothing matches
     assert await pushdown(connector, Aggregate(TABLE, group_by, where)) == expected
+
+
+_MEASURES = tuple(
+    Measure(function, column) for column in ("n", "x", "day", "at") for function in AGGREGATE_FUNCTIONS
+    if COLUMNS[column] in AGGREGATE_FUNCTIONS[function]
+)  # fmt: skip
+
+
+def _bucket_text(value: date | None, by: str) -> str | None:
+    """The documented bucket text, written out here: 2024-03-05, 2024-03, 2024."""
+    if value is None:
+        return None
+    return {"day": f"{value:%Y-%m-%d}", "month": f"{value:%Y-%m}", "year": f"{value:%Y}"}[by]
+
+
+def _reference_measure(m: Measure, rows: list[Row]) -> Any:
+    """SQL semantics, from the rows: NULLs ignored, NULL for no value; sums and averages as floats."""
+    values = [r[m.column] for r in rows if r[m.column] is not None]
+    if not values:
+        return None
+    if m.function in ("min", "max"):
+        return min(values) if m.function == "min" else max(values)
+    total = sum(values)
+    return float(total) if m.function == "sum" else float(total) / len(values)
+
+
+def reference_groups(request: Aggregate) -> list[Group]:
+    rows = matching(request.where)
+    members: dict[tuple[Any, ...], list[Row]] = {} if request.group_by or request.buckets else {(): []}
+    for r in rows:
+        key = tuple(r[c] for c in request.group_by) + tuple(_bucket_text(r[b.column], b.by) for b in request.buckets)
+        members.setdefault(key, []).append(r)
+    groups = [
+        Group(k, len(rs), tuple(_reference_measure(m, rs) for m in request.measures)) for k, rs in members.items()
+    ]
+    return sorted(groups, key=lambda g: [_null_first(v) for v in g.key])
+
+
+def assert_same_groups(found: list[Group], expected: list[Group], request: Aggregate) -> None:
+    """Equal; sums and averages of Float columns within rounding, since each source adds in its own order."""
+    assert [(g.key, g.rows) for g in found] == [(g.key, g.rows) for g in expected]
+    for got, want in zip(found, expected, strict=True):
+        for m, a, b in zip(request.measures, got.values, want.values, strict=True):
+            assert type(a) is type(b), (m, a, b)
+            if a is not None and COLUMNS[m.column] is ItemType.FLOAT and m.function in ("sum", "avg"):
+                assert a == pytest.approx(b, rel=1e-12, abs=1e-12), (m, a, b)
+            else:
+                assert a == b, (m, a, b)
+
+
+@pytest.mark.parametrize("where", [None, Cmp("n", "gte", 0), Cmp("id", "in", ())], ids=["all", "filtered", "none"])
+@pytest.mark.parametrize("group_by", [(), ("flag",), ("name", "flag")], ids=str)
+async def test_aggregate_measures(connector: Connector, group_by: tuple[str, ...], where: Filter | None) -> None:
+    # n holds 2**40 and NULLs; groups without a value of a column have NULL measures.
+    request = Aggregate(TABLE, group_by, where, measures=_MEASURES)
+    assert_same_groups(await pushdown(connector, request), reference_groups(request), request)
+
+
+_BUCKETS = [
+    (Bucket("day", "month"),),
+    (Bucket("day", "year"),),
+    (Bucket("at", "day"),),
+    (Bucket("at", "month"), Bucket("day", "day")),
+]
+
+
+@pytest.mark.parametrize("where", [None, Cmp("n", "gte", 0)], ids=["all", "filtered"])
+@pytest.mark.parametrize("group_by", [(), ("flag",)], ids=str)
+@pytest.mark.parametrize("buckets", _BUCKETS, ids=lambda bs: ",".join(f"{b.column}-{b.by}" for b in bs))
+async def test_aggregate_date_buckets(
+    connector: Connector, buckets: tuple[Bucket, ...], group_by: tuple[str, ...], where: Filter | None
+) -> None:
+    request = Aggregate(TABLE, group_by, where, buckets, (Measure("sum", "n"), Measure("max", "at")))
+    expected = reference_groups(request)
+    assert any(None in g.key for g in expected) and len(expected) >= 2  # a NULL bucket, and others
+    assert_same_groups(await pushdown(connector, request), expected, request)
+
+
+@pytest.mark.parametrize(
+    ("measures", "buckets", "message"),
+    [
+        ((Measure("sum", "day"),), (), "no sum of column 'day'"),
+        ((Measure("median", "n"),), (), "no median of column 'n'"),
+        ((Measure("min", "name"),), (), "no min of column 'name'"),
+        ((), (Bucket("n", "day"),), "no day bucket of column 'n'"),
+        ((), (Bucket("day", "week"),), "no week bucket of column 'day'"),
+    ],
+)
+def test_aggregate_of_the_wrong_type_is_refused(
+    measures: tuple[Measure, ...], buckets: tuple[Bucket, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Aggregate(TABLE, (), None, buckets, measures)
+
+
+def test_aggregate_functions_and_buckets_are_declined_unless_declared() -> None:
+    request = Aggregate(TABLE, (), None, (Bucket("day", "month"),), (Measure("avg", "x"),))
+    assert Capabilities().decline(request) == "aggregates"
+    assert Capabilities(aggregate=True).decline(request) == "the 'avg' aggregate"
+    everything = Capabilities(aggregate=True, aggregate_functions=frozenset(AGGREGATE_FUNCTIONS))
+    assert everything.decline(request) == "date buckets"
+    assert replace(everything, date_buckets=True).decline(request) is None
 
 
 # ---------------------------------------------------------------- capabilities
@@ -448,6 +554,8 @@ _PROBES: list[Select | Count | Aggregate] = [
     Select(TABLE, ALL, None, (OrderKey("id"),), None, 2, "flag"),
     Count(TABLE, Cmp("n", "eq", 1)),
     Aggregate(TABLE, ("flag",)),
+    Aggregate(TABLE, ("flag",), None, (), (Measure("sum", "n"),)),
+    Aggregate(TABLE, (), None, (Bucket("day", "month"),)),
 ]
 
 
@@ -464,6 +572,8 @@ async def test_declared_capabilities_are_honoured(connector: Connector, probe: S
         or (isinstance(probe, Select) and probe.per is not None and not caps.limit_per)
         or (isinstance(probe, Count) and not caps.count)
         or (isinstance(probe, Aggregate) and not caps.aggregate)
+        or (isinstance(probe, Aggregate) and any(m.function not in caps.aggregate_functions for m in probe.measures))
+        or (isinstance(probe, Aggregate) and bool(probe.buckets) and not caps.date_buckets)
     )
     assert bool(reason) == undeclared
     run: dict[type, Callable[[Any], Any]] = {
