@@ -14,7 +14,7 @@ import datetime
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -55,15 +55,17 @@ class ExportRun:
         # Looked at before each chunk leaves: one is read ahead while the one before is sent.
         watch = PolicyWatch(self.ctx)
         try:
-            async for chunk, chunk_rows, chunk_last in _read_ahead(self._chunks()):
-                if gone():
-                    break
-                if pending:
-                    watch.check()
-                    await write(pending)
-                    mac.update(pending)
-                    rows, size, last = rows + pending_rows, size + len(pending), pending_last or last
-                pending, pending_rows, pending_last = chunk, chunk_rows, chunk_last
+            # Closed as soon as the loop ends, however it ends: the batch being read ahead stops then.
+            async with contextlib.aclosing(_read_ahead(self._chunks())) as chunks:
+                async for chunk, chunk_rows, chunk_last in chunks:
+                    if gone():
+                        break
+                    if pending:
+                        watch.check()
+                        await write(pending)
+                        mac.update(pending)
+                        rows, size, last = rows + pending_rows, size + len(pending), pending_last or last
+                    pending, pending_rows, pending_last = chunk, chunk_rows, chunk_last
             watch.check()
         except GovshareError as exc:
             cut = exc
@@ -128,7 +130,7 @@ class ExportRun:
             )
 
 
-async def _read_ahead(chunks: AsyncGenerator[T, None]) -> AsyncIterator[T]:
+async def _read_ahead(chunks: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
     """``chunks``, the next one read while the one before is sent (the source and the receiver
     work at the same time instead of in turn)."""
     following: asyncio.Task[T] = asyncio.ensure_future(anext(chunks))
