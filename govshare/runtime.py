@@ -17,8 +17,8 @@ from govshare.audit import statistics
 from govshare.audit.log import AuditLog
 from govshare.audit.platform import platform_log
 from govshare.catalog.model import Catalog
-from govshare.connectors import open_connector
-from govshare.connectors.base import Connector, TableRef
+from govshare.connectors import Credential, load_credentials, open_connector
+from govshare.connectors.base import Connector, SourceUnavailable, TableRef
 from govshare.policies.live import PolicyStore
 from govshare.settings import Settings
 from govshare.store.database import store_engine
@@ -56,13 +56,44 @@ def table_refs(catalog: Catalog) -> dict[str, TableRef]:
     }
 
 
+def source_credentials(catalog: Catalog, settings: Settings) -> dict[str, Credential]:
+    """The credential of each source that has one, from the file the settings name
+    (CredentialsError when it names a source the catalog does not have)."""
+    if not settings.source_credentials:
+        return {}
+    return load_credentials(settings.source_credentials, catalog.sources)
+
+
+def open_sources(catalog: Catalog, settings: Settings) -> dict[str, Connector]:
+    """A connector for every source of ``catalog``, each told the tables the catalog reads from it."""
+    credentials = source_credentials(catalog, settings)
+    refs = table_refs(catalog)
+    connectors: dict[str, Connector] = {}
+    for name, source in catalog.sources.items():
+        tables = [refs[r.name] for r in catalog.resources.values() if r.source == name]
+        connectors[name] = open_connector(source, statement_timeout=settings.statement_timeout,
+                                          credential=credentials.get(name), tables=tables)  # fmt: skip
+    return connectors
+
+
+async def prepare_sources(connectors: dict[str, Connector]) -> None:
+    """Let every source say what it offers; one that cannot answer now is asked again before its
+    first request (the platform starts without it)."""
+    results = await asyncio.gather(*(c.prepare() for c in connectors.values()), return_exceptions=True)
+    for name, result in zip(connectors, results, strict=True):
+        if isinstance(result, SourceUnavailable):
+            log.warning("source %s could not be asked what it offers: %s", name, result.reason)
+        elif isinstance(result, BaseException):
+            raise result
+
+
 @contextlib.asynccontextmanager
 async def opened_sources(catalog: Catalog, settings: Settings) -> AsyncIterator[dict[str, Connector]]:
     """A connector for every source of ``catalog`` (closed after), for a command that reads the
     sources without serving."""
-    connectors = {name: open_connector(s, statement_timeout=settings.statement_timeout)
-                  for name, s in catalog.sources.items()}  # fmt: skip
+    connectors = open_sources(catalog, settings)
     try:
+        await prepare_sources(connectors)
         yield connectors
     finally:
         await asyncio.gather(*(c.close() for c in connectors.values()), return_exceptions=True)
@@ -76,8 +107,8 @@ async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = Tru
     runtime = Runtime(catalog, settings, {}, policies, audit)
     try:
         await policies.start(poll=poll)
-        for name, source in catalog.sources.items():
-            runtime.connectors[name] = open_connector(source, statement_timeout=settings.statement_timeout)
+        runtime.connectors.update(open_sources(catalog, settings))
+        await prepare_sources(runtime.connectors)
         if poll:
             runtime.tasks.append(asyncio.create_task(_count_forever(runtime), name="govshare-statistics"))
     except BaseException:

@@ -39,6 +39,8 @@ class Settings:
     export_keep_hours: float = 24.0  # how long the file of an export job is kept once it is done
     request_timeout: float = 30.0
     statement_timeout: float = 10.0
+    # The file of the sources' tokens, keys and certificates (docs/connectors.md); "" → none.
+    source_credentials: str = ""
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
     stats_interval: float = 30.0  # seconds between counts of new audit records into the statistics
     catalog_stale_days: int = 365  # a catalog entry unchanged for longer is signalled to the authority (R9)

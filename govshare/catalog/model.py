@@ -41,7 +41,7 @@ class ItemType(StrEnum):
 
 UPDATE_CYCLES = ("realtime", "daily", "weekly", "monthly", "quarterly", "yearly")
 SHARE_METHODS = ("interface", "query", "download")
-SOURCE_KINDS = ("sql", "http")
+SOURCE_KINDS = ("sql", "http", "graphql")
 MASKS = ("id_number", "phone", "name", "address", "full")
 # Root fields the platform itself defines next to the generated ones (DESIGN §4).
 # Root fields the platform itself defines (resources may not generate these names).

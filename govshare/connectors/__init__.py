@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from govshare.catalog.model import Source
@@ -25,6 +26,9 @@ from govshare.connectors.base import (
     TableRef,
     row_dicts,
 )
+from govshare.connectors.credential_file import CredentialsError, load_credentials
+from govshare.connectors.credentials import Credential, Secret
+from govshare.connectors.graphql import GraphqlConnector
 from govshare.connectors.http import HttpConnector
 from govshare.connectors.sql import SqlConnector
 from govshare.filters import ALL_OPS, And, Cmp, Filter, Not, Op, Or, OrderKey, conjoin
@@ -40,11 +44,14 @@ __all__ = [
     "Cmp",
     "Connector",
     "Count",
+    "Credential",
+    "CredentialsError",
     "CsvBatch",
     "CsvChunk",
     "CsvField",
     "Declined",
     "Filter",
+    "GraphqlConnector",
     "Group",
     "HttpConnector",
     "Joined",
@@ -53,11 +60,13 @@ __all__ = [
     "Op",
     "Or",
     "OrderKey",
+    "Secret",
     "Select",
     "SourceUnavailable",
     "SqlConnector",
     "TableRef",
     "conjoin",
+    "load_credentials",
     "open_connector",
     "row_dicts",
 ]
@@ -65,14 +74,23 @@ __all__ = [
 _OPTIONS = {
     "sql": ("pool_size", "statement_timeout", "connect_timeout"),
     "http": ("timeout",),
+    "graphql": ("timeout", "page_size", "lookup_batch"),
 }
 
 
-def open_connector(source: Source, *, statement_timeout: float | None = None) -> Connector:
+def open_connector(
+    source: Source,
+    *,
+    statement_timeout: float | None = None,
+    credential: Credential | None = None,
+    tables: Iterable[TableRef] = (),
+) -> Connector:
     """The connector for a catalog source. ``statement_timeout`` is the platform default;
-    a source's own ``statement_timeout``/``timeout`` option wins over it."""
+    a source's own ``statement_timeout``/``timeout`` option wins over it. ``credential`` is
+    the source's, from the credentials file (never from the catalog); ``tables`` are the ones
+    the catalog reads from it (a graphql source's capabilities are what all of them offer)."""
     if source.kind not in _OPTIONS:
-        raise ValueError(f"source '{source.name}': unknown kind '{source.kind}' (expected sql or http)")
+        raise ValueError(f"source '{source.name}': unknown kind '{source.kind}' (expected {', '.join(_OPTIONS)})")
     allowed = _OPTIONS[source.kind]
     for option in source.options:
         if option not in allowed:
@@ -87,7 +105,20 @@ def open_connector(source: Source, *, statement_timeout: float | None = None) ->
     if source.kind == "http":
         if timeout is not None:
             settings["timeout"] = timeout
-        return HttpConnector(source.name, source.url, **settings)
+        return HttpConnector(source.name, source.url, credential=credential, **settings)
+    if source.kind == "graphql":
+        for option in ("page_size", "lookup_batch"):
+            value = _positive(source, option, int)
+            if value is not None:
+                settings[option] = value
+        if timeout is not None:
+            settings["timeout"] = timeout
+        return GraphqlConnector(source.name, source.url, credential=credential, tables=tables, **settings)
+    if credential is not None:
+        raise ValueError(
+            f"source '{source.name}': credentials are for http and graphql sources; "
+            "a sql source carries its own in its URL (an environment variable: ${VAR})"
+        )
     if timeout is not None:
         settings["statement_timeout"] = timeout
     for option, kind in (("pool_size", int), ("connect_timeout", float)):

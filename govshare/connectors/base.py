@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from govshare.catalog.model import ItemType
+from govshare.connectors.shape import TableShape
 from govshare.filters import And, Cmp, Filter, Or, OrderKey
 
 
@@ -302,6 +303,15 @@ class Connector(abc.ABC):
         """The batch as CSV written at the source (only with ``csv_export``); None when the source
         cannot write these columns exactly so (the gateway then encodes the rows itself)."""
         raise Declined(self.name, "CSV written at the source")
+
+    async def describe(self, table: TableRef) -> TableShape | None:
+        """The live shape of ``table`` at the source (None when the source cannot tell)."""
+        return None
+
+    async def prepare(self) -> None:
+        """Learn what the source offers before the first request (its capabilities may grow);
+        raise :class:`SourceUnavailable` when it cannot be asked now. Most sources have nothing to learn."""
+        return
 
     @abc.abstractmethod
     async def ping(self) -> None:

@@ -25,6 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 from govshare import clock
 from govshare.audit.log import AuditLog
 from govshare.audit.record import AuditRecord
+from govshare.connectors.exchange import CURRENT, Exchange
 from govshare.errors import (
     BAD_USER_INPUT,
     FORBIDDEN,
@@ -36,7 +37,15 @@ from govshare.errors import (
 from govshare.gateway.export_jobs import ExportJobs, described
 from govshare.gateway.export_run import ExportRun
 from govshare.gateway.formats import FORMATS, HEADERS, MEDIA_TYPES, Encoder
-from govshare.gateway.http import Answer, JSONResponse, authenticate, error_body, internal, recorded
+from govshare.gateway.http import (
+    Answer,
+    JSONResponse,
+    authenticate,
+    error_body,
+    exchange_detail,
+    internal,
+    recorded,
+)
 from govshare.identity import Caller
 from govshare.resolvers.context import RequestContext
 from govshare.resolvers.export import Refused, plan_export
@@ -49,7 +58,8 @@ _STATUS = {BAD_USER_INPUT: 400, PURPOSE_REQUIRED: 400, UNKNOWN_PURPOSE: 400, FOR
 async def export(request: Request) -> Response:
     started = time.perf_counter()
     audit: AuditLog = request.app.state.gateway.runtime.audit
-    record = AuditRecord(kind="export", outcome="malformed", client=request.client.host if request.client else None)
+    record = AuditRecord(kind="export", outcome="malformed", client=request.client.host if request.client else None,
+                         detail=exchange_detail(request))  # fmt: skip
     try:
         prepared = await _prepare(request, record)
     except Exception:
@@ -62,6 +72,8 @@ async def export(request: Request) -> Response:
     withheld = await recorded(request, audit, record)
     if withheld is not None:
         return withheld
+    # The request's own task (and an export job's, started from it) reads platforms under this exchange.
+    CURRENT.set(Exchange(record.detail["request"] if record.detail else "", record.purpose))
     if record.variables and record.variables["async"]:
         jobs: ExportJobs = request.app.state.export_jobs
         return JSONResponse(described(jobs.start(prepared)), 202)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 import uuid
 from typing import Any
@@ -23,6 +24,7 @@ from starlette.responses import Response
 from govshare.audit.log import AuditLog, AuditUnavailable
 from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
+from govshare.connectors.exchange import CURRENT, REQUEST_HEADER, Exchange
 from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHENTICATED
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
@@ -33,6 +35,8 @@ from govshare.settings import Settings
 log = logging.getLogger("govshare.gateway")
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+# A caller's own request id (an upper platform's, in a cascade), kept when it looks like one.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def serialise(body: dict[str, Any]) -> bytes:
@@ -66,7 +70,8 @@ async def graphql(request: Request) -> Response:
         return graphiql.page()
     started = time.perf_counter()
     gateway: Gateway = request.app.state.gateway
-    record = AuditRecord(kind="query", outcome="malformed", client=request.client.host if request.client else None)
+    record = AuditRecord(kind="query", outcome="malformed", client=request.client.host if request.client else None,
+                         detail=exchange_detail(request))  # fmt: skip
     try:
         status, body, headers = await _answer(request, gateway, record)
         content = serialise(body)
@@ -77,7 +82,17 @@ async def graphql(request: Request) -> Response:
         content = orjson.dumps(body)
     record.duration_ms = (time.perf_counter() - started) * 1000
     withheld = await recorded(request, gateway.runtime.audit, record)
+    headers = {**headers, REQUEST_HEADER: record.detail["request"]} if record.detail else headers
     return withheld or Response(content, status, headers, media_type="application/json")
+
+
+def exchange_detail(request: Request) -> dict[str, Any]:
+    """The record's request id, and the caller's own one when it sent one (a cascade's upper platform)."""
+    detail = {"request": uuid.uuid4().hex}
+    upstream = request.headers.get(REQUEST_HEADER)
+    if upstream is not None and _REQUEST_ID.fullmatch(upstream):
+        detail["upstream"] = upstream
+    return detail
 
 
 def internal(request: Request, record: AuditRecord) -> Answer:
@@ -130,7 +145,12 @@ async def _answer(request: Request, gateway: Gateway, record: AuditRecord) -> An
     caller = authenticate(request, record)
     if not isinstance(caller, Caller):
         return caller
-    outcome = await gateway.run(parsed, caller, record.purpose, allow_mutations=request.method == "POST")
+    # Sources that are platforms themselves are read under this request's id and purpose.
+    exchange = CURRENT.set(Exchange(record.detail["request"] if record.detail else "", record.purpose))
+    try:
+        outcome = await gateway.run(parsed, caller, record.purpose, allow_mutations=request.method == "POST")
+    finally:
+        CURRENT.reset(exchange)
     describe(record, outcome)
     return (200 if "data" in outcome.body else 400), outcome.body, {}
 

@@ -2,7 +2,8 @@
 
 ``connector`` is parametrized over SQLite (aiosqlite, temporary file),
 PostgreSQL and MariaDB (fresh databases, see tests/services.py) and HTTP (the
-reference API over a SQLite file, served by uvicorn). To run the suite against
+reference API over a SQLite file, served by uvicorn) and GraphQL (a Hasura-style API over a
+SQLite file, tests/connectors/graphql_source.py). To run the suite against
 a new connector, add a kind here: a target fixture and a branch in
 ``open_kind``/``unreachable``/``hold_lock``.
 """
@@ -27,6 +28,7 @@ from govshare.catalog.model import ItemType, Source
 from govshare.connectors import Connector, TableRef, open_connector
 from govshare.connectors.reference_api import make_source_app
 from govshare.connectors.sql import async_url
+from tests.connectors.graphql_source import make_graphql_app
 from tests.services import run_async, serve_app
 
 COLUMNS = {
@@ -126,12 +128,21 @@ def http_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         yield Target("http", base_url, file)
 
 
+@pytest.fixture(scope="session")
+def graphql_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    file = tmp_path_factory.mktemp("graphql") / "items.db"
+    load(f"sqlite:///{file}")
+    with serve_app(make_graphql_app(file)) as base_url:
+        yield Target("graphql", f"{base_url}/graphql", file)
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite"),
         pytest.param("postgres", marks=pytest.mark.postgres),
         pytest.param("mariadb", marks=pytest.mark.mariadb),
         pytest.param("http"),
+        pytest.param("graphql"),
     ]
 )
 def target(request: pytest.FixtureRequest) -> Target:
@@ -139,17 +150,22 @@ def target(request: pytest.FixtureRequest) -> Target:
     return found
 
 
+_SERVICES = ("http", "graphql")  # kinds of source that are HTTP services
+
+
 def open_kind(kind: str, url: str, timeout: float) -> Connector:
-    """A connector as the gateway opens it: from a catalog source with options."""
+    """A connector as the gateway opens it: from a catalog source with options, for the table."""
     options: dict[str, object] = {"timeout": timeout}
-    if kind != "http":
+    if kind not in _SERVICES:
         options = {"statement_timeout": timeout, "connect_timeout": timeout, "pool_size": 4}
-    return open_connector(Source("conformance", "test", "http" if kind == "http" else "sql", url, options))
+    source = Source("conformance", "test", kind if kind in _SERVICES else "sql", url, options)
+    return open_connector(source, tables=[TABLE])
 
 
 @pytest.fixture
 async def connector(target: Target) -> AsyncIterator[Connector]:
     conn = open_kind(target.kind, target.url, 10.0)
+    await conn.prepare()  # as the gateway does before serving
     yield conn
     await conn.close()
 
@@ -186,6 +202,7 @@ def unreachable(kind: str, port: int, tmp_path: Path) -> str:
         "postgres": f"postgresql://postgres:secret@127.0.0.1:{port}/test",
         "mariadb": f"mysql://root:secret@127.0.0.1:{port}/test",
         "http": f"http://127.0.0.1:{port}/api",
+        "graphql": f"http://127.0.0.1:{port}/graphql",
     }[kind]
 
 

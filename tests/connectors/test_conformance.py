@@ -64,12 +64,12 @@ Row = dict[str, Any]
 # ---------------------------------------------------------------- reference model
 
 
-def _and3(values: Iterable[bool | None]) -> bool | None:
+def and3(values: Iterable[bool | None]) -> bool | None:
     vs = list(values)
     return False if False in vs else None if None in vs else True
 
 
-def _or3(values: Iterable[bool | None]) -> bool | None:
+def or3(values: Iterable[bool | None]) -> bool | None:
     vs = list(values)
     return True if True in vs else None if None in vs else False
 
@@ -83,9 +83,9 @@ def _cmp(v: Any, op: str, value: Any) -> bool | None:
     if op in ("eq", "ne") and value is None:  # documented: eq/ne null mean isNull
         return (v is None) is (op == "eq")
     if op == "in":
-        return _or3(_cmp(v, "eq", x) for x in value)
+        return or3(_cmp(v, "eq", x) for x in value)
     if op == "nin":
-        return _and3(_cmp(v, "ne", x) for x in value)
+        return and3(_cmp(v, "ne", x) for x in value)
     if v is None:
         return None
     if op == "eq":
@@ -105,9 +105,9 @@ def holds(f: Filter | None, row: Row) -> bool | None:
     if isinstance(f, Cmp):
         return _cmp(row[f.column], f.op, f.value)
     if isinstance(f, And):
-        return _and3(holds(p, row) for p in f.parts)
+        return and3(holds(p, row) for p in f.parts)
     if isinstance(f, Or):
-        return _or3(holds(p, row) for p in f.parts)
+        return or3(holds(p, row) for p in f.parts)
     inner = holds(f.part, row)
     return None if inner is None else not inner
 

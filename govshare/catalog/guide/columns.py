@@ -61,7 +61,7 @@ MASKS = Vocabulary(
 )
 FLAGS = Vocabulary({"true": "是", "false": "否"}, {"yes": "true", "y": "true", "1": "true", "no": "false",
                                                   "n": "false", "0": "false"})  # fmt: skip
-SOURCE_KINDS = Vocabulary({"sql": "数据库", "http": "HTTP接口"}, {"接口": "http"})
+SOURCE_KINDS = Vocabulary({"sql": "数据库", "http": "HTTP接口", "graphql": "GraphQL接口"}, {"接口": "http"})
 ITEM_TYPE_WORDS = Vocabulary({t: t for t in ITEM_TYPES})
 
 # The guide's data types (数据类型) with the item types each may be, the first when only it is given.

@@ -18,7 +18,7 @@ from govshare.catalog.guide.files import Written
 from govshare.catalog.model import Catalog
 
 # 信息资源格式 of the guide, by the kind of source the resource is read from.
-FORMAT_OF = {"sql": "数据库", "http": "接口"}
+FORMAT_OF = {"sql": "数据库", "http": "接口", "graphql": "接口"}
 
 
 def _mapping(value: object) -> Mapping[str, object]:
