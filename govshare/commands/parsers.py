@@ -70,6 +70,10 @@ def _serving(root: Subcommands) -> None:
         parser.add_argument("--port", type=int, default=8000)
     check = command(root, "check", "govshare.commands.check:run", "validate a catalog; exit 1 and list every problem")
     check.add_argument("file")
+    check.add_argument(
+        "--live", action="store_true",
+        help="also check every resource against its live source: table, columns, types, unique key",
+    )  # fmt: skip
     _catalog(root)
     schema = root.add_parser("schema", help="schema tools").add_subparsers(dest="action", required=True)
     export = command(schema, "export", "govshare.commands.check:schema_export", "print the generated SDL")

@@ -1,4 +1,5 @@
-"""SQL sources through SQLAlchemy 2 async Core (SQLite, PostgreSQL, MySQL/MariaDB, others).
+"""SQL sources through SQLAlchemy 2 Core: any dialect, on its asyncio driver (SQLite, PostgreSQL,
+MySQL/MariaDB, …) or, without one (DuckDB, Trino, …), in worker threads (connectors.sql_threaded).
 
 Statements are built from lightweight ``table()``/``column()`` constructs typed
 from the catalog, so values come back as Python types (a SQLite date stored as
@@ -13,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -31,15 +33,20 @@ from govshare.connectors.base import (
     Count,
     CsvBatch,
     CsvChunk,
+    Declined,
     Group,
     Joined,
     Select,
     SourceUnavailable,
+    TableRef,
 )
+from govshare.connectors.shape import TableShape
 from govshare.connectors.sql_aggregates import buckets_supported, groups
 from govshare.connectors.sql_copy import CsvStatements, copy_batch
+from govshare.connectors.sql_describe import describe_table
 from govshare.connectors.sql_held import HeldConnections
 from govshare.connectors.sql_statements import Compiled, StatementCache, Statements
+from govshare.connectors.sql_threaded import ThreadedStatements
 from govshare.filters import ALL_OPS
 
 _SERVER_POOL = 10  # connections to a database server, by default
@@ -57,7 +64,7 @@ _ASYNC_DRIVERS = {
 
 
 # What a call may raise: SQLAlchemy's errors, the network's, and asyncpg's own when it is
-# called directly (_fetch_direct); the first kind and the last may mean a stale connection.
+# called directly (HeldConnections.fetch); the first kind and the last may mean a stale connection.
 _STALE: tuple[type[BaseException], ...] = (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError)
 _FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -97,22 +104,29 @@ class SqlConnector(Connector):
         self.name = name
         self.statement_timeout = statement_timeout
         try:
-            self._engine = _open_engine(async_url(url), statement_timeout, pool_size, connect_timeout)
+            engine = _open_engine(async_url(url), statement_timeout, pool_size, connect_timeout)
         except (ValueError, SQLAlchemyError, ImportError) as e:
             # The message may quote the URL (and its password): name the cause only.
             raise ValueError(f"source '{name}': cannot use this URL ({type(e).__name__})") from None
+        self._threaded: ThreadedStatements | None = None
+        if isinstance(engine, AsyncEngine):
+            self._engine, self._run = engine, self._fetch
+            self._held = HeldConnections(engine, pool_size or _SERVER_POOL, statement_timeout + 1)
+        else:  # no asyncio driver: a thread per pooled connection, so that no thread waits for one
+            self._threaded = ThreadedStatements(name, engine, statement_timeout, pool_size or _SERVER_POOL, _cause)
+            self._run = self._threaded.fetch
+        dialect = engine.dialect
         # Compiled statements by request shape (connectors.sql_statements): the hot path
         # builds no SQLAlchemy statement for a shape seen before.
-        self._statements = Statements(self._engine.dialect)
-        self._direct = self._engine.dialect.driver == "asyncpg"
-        if self._engine.dialect.name in _LATERAL:
+        self._statements = Statements(dialect)
+        self._direct = dialect.driver == "asyncpg"
+        if dialect.name in _LATERAL:
             self.capabilities = replace(self.capabilities, joins=True)
-        if buckets_supported(self._engine.dialect.name):
+        if buckets_supported(dialect.name):
             self.capabilities = replace(self.capabilities, date_buckets=True)
         if self._direct:  # COPY through asyncpg (connectors.sql_copy)
             self.capabilities = replace(self.capabilities, csv_export=True)
             self._csv = CsvStatements(self._statements)
-        self._held = HeldConnections(self._engine, pool_size or _SERVER_POOL, statement_timeout + 1)
 
     @property
     def statements(self) -> StatementCache:
@@ -121,13 +135,13 @@ class SqlConnector(Connector):
     # -- requests -------------------------------------------------------------
 
     async def select(self, request: Select) -> list[tuple[Any, ...]]:
-        rows = await self._fetch(*self._statements.select(request))
+        rows = await self._run(*self._statements.select(request))
         return rows if request.columns else [() for _ in rows]
 
     async def select_joined(self, request: Joined) -> list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
         if not self.capabilities.joins:
             return await super().select_joined(request)
-        rows = await self._fetch(*self._statements.joined(request))
+        rows = await self._run(*self._statements.joined(request))
         width, child_width = len(request.parent.columns), len(request.child.columns)
         parents: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = []
         last: Any = None
@@ -141,11 +155,13 @@ class SqlConnector(Connector):
         return parents
 
     async def count(self, request: Count) -> int:
-        rows = await self._fetch(*self._statements.count(request))
+        rows = await self._run(*self._statements.count(request))
         return int(rows[0][0])
 
     async def aggregate(self, request: Aggregate) -> list[Group]:
-        return groups(request, await self._fetch(*self._statements.aggregate(request)))
+        if request.buckets and not self.capabilities.date_buckets:  # a dialect without their SQL
+            raise Declined(self.name, "date buckets")
+        return groups(request, await self._run(*self._statements.aggregate(request)))
 
     async def export_csv(self, request: CsvBatch) -> CsvChunk | None:
         if not self.capabilities.csv_export:
@@ -165,10 +181,30 @@ class SqlConnector(Connector):
         await self._held.put(held)
         return written
 
+    async def describe(self, table: TableRef) -> TableShape | None:
+        if self._threaded is not None:
+            return await self._threaded.describe(table)
+        deadline, conn = asyncio.timeout(self.statement_timeout), None
+        try:
+            async with deadline:  # the inspection's queries and the key's count together
+                async with self._held.pooled() if self._direct else contextlib.nullcontext():
+                    conn = await self._engine.connect().start()
+                try:
+                    return await conn.run_sync(describe_table, table)
+                finally:
+                    await conn.close()
+        except _FAILURES as e:
+            stage = f"{'cannot connect' if conn is None else 'query failed'} ({_cause(e)})"
+            reason = f"no answer within {self.statement_timeout:g} s" if deadline.expired() else stage
+            raise SourceUnavailable(self.name, reason) from e
+
     async def ping(self) -> None:
-        await self._fetch(*self._statements.ping())
+        await self._run(*self._statements.ping())
 
     async def close(self) -> None:
+        if self._threaded is not None:
+            await self._threaded.close()
+            return
         await self._held.close()
         await self._engine.dispose()
 
@@ -185,7 +221,8 @@ class SqlConnector(Connector):
             nonlocal connected
             if direct:
                 connected = True
-                return await self._fetch_direct(compiled, params)
+                # A statement that ran once, on asyncpg: straight to the driver on a held connection.
+                return compiled.rows(await self._held.fetch(compiled.sql, params, self.statement_timeout), None)
             # Only the asyncpg path holds connections that SQLAlchemy's executions may need back.
             async with self._held.pooled() if self._direct else contextlib.nullcontext():
                 conn = await self._engine.connect().start()
@@ -227,32 +264,19 @@ class SqlConnector(Connector):
                 reason = f"{'query failed' if connected else 'cannot connect'} ({_cause(e)})"
             raise SourceUnavailable(self.name, reason) from e
 
-    async def _fetch_direct(self, compiled: Compiled, params: Any) -> list[tuple[Any, ...]]:
-        """asyncpg, a statement that ran once: straight to the driver on a held connection.
-
-        SQLAlchemy's connection, execution context and result objects cost more than the
-        statement on a lookup; asyncpg keeps its own prepared statements per connection.
-        """
-        held = await self._held.take()
-        try:
-            records = await held[0].driver_connection.fetch(compiled.sql, *params, timeout=self.statement_timeout)
-        except BaseException:
-            await self._held.discard(held)
-            raise
-        await self._held.put(held)
-        return compiled.rows(records, None)
-
 
 def _lost(e: BaseException) -> bool:
     """A driver error saying the connection itself is gone (the source restarted)."""
     return type(e).__name__ in ("ConnectionDoesNotExistError", "InterfaceError", "ConnectionFailureError")
 
 
-def _open_engine(url: URL, statement_timeout: float, pool_size: int | None, connect_timeout: float) -> AsyncEngine:
-    backend = url.get_backend_name()
+def _open_engine(
+    url: URL, statement_timeout: float, pool_size: int | None, connect_timeout: float
+) -> AsyncEngine | Engine:
+    backend, driver = url.get_backend_name(), url.get_driver_name()
     options: dict[str, Any] = {}
     connect_args: dict[str, Any] = {}
-    in_memory = backend == "sqlite" and url.database in (None, "", ":memory:")
+    in_memory = backend in ("sqlite", "duckdb") and url.database in (None, "", ":memory:")
     if backend == "sqlite" and not in_memory:  # in-memory SQLite uses a single static connection
         # A SQLite connection is a thread and an open file, cheap to open and limited by
         # no server: keep enough for a burst of concurrent requests, and let a bigger
@@ -275,27 +299,36 @@ def _open_engine(url: URL, statement_timeout: float, pool_size: int | None, conn
     if backend == "sqlite":
         # A locked database waits no longer than a statement may take.
         connect_args["timeout"] = statement_timeout
-    elif backend == "postgresql":
+    elif driver == "asyncpg":
         connect_args["timeout"] = connect_timeout
         # Server-side limit too, so an abandoned statement stops working at the source.
         connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout * 1000))}
     elif backend in ("mysql", "mariadb"):
         connect_args["connect_timeout"] = connect_timeout
-    engine = create_async_engine(url, connect_args=connect_args, **options)
+    elif backend == "trino":
+        # Trino's client sends a password over HTTPS only, yet picks HTTPS by the port alone (443).
+        if url.password and "allow_insecure_auth" not in url.query:
+            connect_args["http_scheme"] = "https"
+        connect_args["request_timeout"] = statement_timeout  # each HTTP call of a statement
+    create = create_async_engine if url.get_dialect().is_async else sa.create_engine
+    engine = create(url, connect_args=connect_args, **options)
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    # In memory, a SQLite URI or a service's name (DuckDB's md:…) rather than a path.
+    not_a_file = in_memory or url.query.get("uri") or re.match(r"[a-z]{2,}:", str(url.database))
     if backend in ("mysql", "mariadb"):
-        sa.event.listen(engine.sync_engine, "connect", _mysql_session_limit(statement_timeout))
-    elif backend == "sqlite" and not in_memory and not url.query.get("uri"):
-        sa.event.listen(engine.sync_engine, "do_connect", _require_file(str(url.database)))
+        sa.event.listen(sync, "connect", _mysql_session_limit(statement_timeout))
+    elif backend in ("sqlite", "duckdb") and not not_a_file:
+        sa.event.listen(sync, "do_connect", _require_file(str(url.database)))
     return engine
 
 
 def _require_file(path: str) -> Callable[..., None]:
-    """A 'do_connect' hook: SQLite would create a missing file, and a wrong path must
-    not look like a source without data."""
+    """A 'do_connect' hook: SQLite and DuckDB would create a missing file, and a wrong
+    path must not look like a source without data."""
 
     def check(*_args: Any) -> None:
         if not os.path.exists(path):
-            raise FileNotFoundError("no SQLite database file")
+            raise FileNotFoundError("no database file")
 
     return check
 

@@ -59,6 +59,19 @@ class HeldConnections:
         # None: a share came free, for whichever statement checks out first
         return handed if handed is not None else await self.take()
 
+    async def fetch(self, sql: str, params: Any, seconds: float) -> list[Any]:
+        """A statement (its positional parameters, at most ``seconds``) straight to asyncpg on a held
+        connection: SQLAlchemy's connection, execution context and result objects cost more than a
+        lookup, and asyncpg keeps its own prepared statements per connection."""
+        held = await self.take()
+        try:
+            records: list[Any] = await held[0].driver_connection.fetch(sql, *params, timeout=seconds)
+        except BaseException:
+            await self.discard(held)
+            raise
+        await self.put(held)
+        return records
+
     async def put(self, held: Held) -> None:
         """A connection whose statement ended well, for the next statement."""
         if self._pool_waiting:

@@ -47,8 +47,8 @@ _SA_TYPES: dict[ItemType, TypeEngine[Any]] = {
 }
 # Dialects whose NULLs already sort lowest (first ascending, last descending).
 _NULLS_LOW = frozenset({"sqlite", "mysql", "mariadb", "mssql"})
-# Dialects that sort NULLs highest but accept NULLS FIRST / NULLS LAST.
-_NULLS_SYNTAX = frozenset({"postgresql", "oracle", "trino"})
+# Dialects that sort NULLs highest (DuckDB: last either way) but accept NULLS FIRST / NULLS LAST.
+_NULLS_SYNTAX = frozenset({"postgresql", "oracle", "trino", "duckdb"})
 # Dialects binding a list as one array parameter.
 _ARRAYS = frozenset({"postgresql"})
 _COMPARISONS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {

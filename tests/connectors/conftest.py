@@ -1,7 +1,8 @@
 """The conformance world: one table with the same rows in every kind of source.
 
 ``connector`` is parametrized over SQLite (aiosqlite, temporary file),
-PostgreSQL and MariaDB (fresh databases, see tests/services.py) and HTTP (the
+PostgreSQL and MariaDB (fresh databases, see tests/services.py), DuckDB (a temporary
+file; a dialect without an asyncio driver, so its statements run in threads), HTTP (the
 reference API over a SQLite file, served by uvicorn) and GraphQL (a Hasura-style API over a
 SQLite file, tests/connectors/graphql_source.py). To run the suite against
 a new connector, add a kind here: a target fixture and a branch in
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Double, MetaData, String, Table, text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Double, MetaData, String, Table, create_engine, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -72,13 +73,22 @@ _items = Table(
     Column("x", Double),
     Column("flag", Boolean),
     Column("day", Date),
-    # MariaDB drops microseconds unless asked to keep them.
-    Column("at", DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")),
+    # MariaDB drops microseconds unless asked to keep them; DuckDB parses a bare AT as a keyword.
+    Column("at", DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"), quote=True),
 )
 
 
 def load(url: str) -> None:
     """Create the table with ROWS in the database at ``url``."""
+    if not async_url(url).get_dialect().is_async:  # no asyncio driver (DuckDB)
+        sync = create_engine(url)
+        try:
+            with sync.begin() as conn:
+                _metadata.create_all(conn)
+                conn.execute(_items.insert(), ROWS)
+        finally:
+            sync.dispose()
+        return
 
     async def go() -> None:
         engine = create_async_engine(async_url(url))
@@ -121,6 +131,13 @@ def mariadb_target(mariadb_url: str) -> Target:
 
 
 @pytest.fixture(scope="session")
+def duckdb_target(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    url = f"duckdb:///{tmp_path_factory.mktemp('duckdb') / 'items.duckdb'}"
+    load(url)
+    return Target("duckdb", url)
+
+
+@pytest.fixture(scope="session")
 def http_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     file = tmp_path_factory.mktemp("http") / "items.db"
     load(f"sqlite:///{file}")
@@ -141,6 +158,7 @@ def graphql_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]
         pytest.param("sqlite"),
         pytest.param("postgres", marks=pytest.mark.postgres),
         pytest.param("mariadb", marks=pytest.mark.mariadb),
+        pytest.param("duckdb"),
         pytest.param("http"),
         pytest.param("graphql"),
     ]
@@ -201,6 +219,7 @@ def unreachable(kind: str, port: int, tmp_path: Path) -> str:
         "sqlite": f"sqlite:///{tmp_path}/missing/dir/items.db",
         "postgres": f"postgresql://postgres:secret@127.0.0.1:{port}/test",
         "mariadb": f"mysql://root:secret@127.0.0.1:{port}/test",
+        "duckdb": f"duckdb:///{tmp_path}/missing/dir/items.duckdb",
         "http": f"http://127.0.0.1:{port}/api",
         "graphql": f"http://127.0.0.1:{port}/graphql",
     }[kind]
@@ -208,7 +227,15 @@ def unreachable(kind: str, port: int, tmp_path: Path) -> str:
 
 @asynccontextmanager
 async def hold_lock(target: Target) -> AsyncIterator[None]:
-    """Keep the table locked by another session, so that reading it blocks."""
+    """Keep the table locked by another session, so that reading it blocks.
+
+    DuckDB has no lock a reader waits for (readers see a snapshot, and another process
+    cannot open the file at all): the table gives way to a view that takes minutes to read.
+    """
+    if target.kind == "duckdb":
+        with _slow_table(target.url):
+            yield
+        return
     if target.file is not None:
         with closing(sqlite3.connect(target.file, isolation_level=None)) as db:
             db.execute("BEGIN EXCLUSIVE")
@@ -229,3 +256,22 @@ async def hold_lock(target: Target) -> AsyncIterator[None]:
                 await conn.execute(text("UNLOCK TABLES"))
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def _slow_table(url: str) -> Iterator[None]:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE items RENAME TO items_held"))
+            # One uncorrelated count over 10**11 numbers, that DuckDB cannot answer from the range's size.
+            slow = "(SELECT count(*) FROM range(100000000000) AS t(r) WHERE r % 7 = 3)"
+            conn.execute(text(f"CREATE VIEW items AS SELECT * FROM items_held WHERE {slow} >= 0"))
+        try:
+            yield
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text("DROP VIEW items"))
+                conn.execute(text("ALTER TABLE items_held RENAME TO items"))
+    finally:
+        engine.dispose()

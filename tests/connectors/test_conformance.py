@@ -639,8 +639,8 @@ async def test_source_down_fails_fast(
 async def test_silent_source_times_out(
     target: Target, connect: Callable[[str, float], Connector], tmp_path: Path
 ) -> None:
-    if target.kind == "sqlite":
-        pytest.skip("SQLite runs in-process: there is no server to fall silent")
+    if target.kind in ("sqlite", "duckdb"):
+        pytest.skip(f"{target.kind} runs in-process: there is no server to fall silent")
     with silent_port() as port:  # accepts connections, never answers
         silent = connect(unreachable(target.kind, port, tmp_path), 0.5)
         with pytest.raises(SourceUnavailable) as info:
