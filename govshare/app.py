@@ -27,10 +27,12 @@ from govshare.gateway.export import export
 from govshare.gateway.export_jobs import ExportJobs, job_file, job_status
 from govshare.gateway.http import JSONResponse, graphql
 from govshare.gateway.replay import replay
+from govshare.reload import CatalogReloader
 from govshare.revocation import RevokedTokens
-from govshare.runtime import close_runtime, open_runtime
-from govshare.schema.build import build_schema
+from govshare.runtime import Runtime, close_runtime, open_runtime
+from govshare.schema.build import BuiltSchema, build_schema
 from govshare.settings import Settings, load_settings
+from govshare.store.database import store_engine
 
 # The catalog file of `govshare serve --workers N`: each worker process builds its app from it.
 CATALOG_ENV = "GOVSHARE_SERVE_CATALOG"
@@ -111,19 +113,32 @@ def create_app(catalog: Catalog, settings: Settings, *, serving: bool = False) -
     """The app; ``serving``: the process does nothing else (``serving_gc`` once it has started)."""
     schema = build_schema(catalog)
 
+    def make_gateway(runtime: Runtime, built: BuiltSchema) -> Gateway:
+        return Gateway(runtime, built, replay=replay)
+
+    def install(gateway: Gateway) -> None:
+        tokens = TokenCache(settings, gateway.runtime.catalog, revoked)
+        tokens.provider = app.state.tokens.provider  # its keys stay fetched
+        app.state.gateway, app.state.tokens = gateway, tokens
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await open_runtime(catalog, settings)
-        app.state.gateway = Gateway(runtime, schema, replay=replay)
+        app.state.gateway = make_gateway(await open_runtime(catalog, settings, from_file=True), schema)
+        reloader = CatalogReloader(app, settings, make_gateway, install)
+        # The revocations outlive every catalog version's runtime, so they read through an engine of their own.
+        store = store_engine(settings.effective_store_url)
         try:
-            await revoked.start(runtime.policies.engine)
+            await revoked.start(store)
+            await reloader.start()  # the catalog in force may be newer than the file
             if serving:
                 serving_gc()
             yield
         finally:
             await revoked.close()
-            await app.state.export_jobs.close(settings.statement_timeout + 1)
-            await close_runtime(runtime)
+            await store.dispose()
+            await app.state.export_jobs.close(settings.statement_timeout + 1)  # before the runtimes they read
+            await reloader.close()
+            await close_runtime(app.state.gateway.runtime)
 
     app = App(
         routes=[

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,42 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.tables.update(table_refs(self.catalog))
+        self.idle.set()
+
+    # Requests running on this runtime: one replaced by a newer catalog version is closed once
+    # they have finished (govshare.reload).
+    in_flight: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def hold(self) -> Callable[[], None]:
+        """Count one more request as running here, until the function returned is called."""
+        self.in_flight += 1
+        self.idle.clear()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.in_flight -= 1
+                if not self.in_flight:
+                    self.idle.set()
+
+        return release
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[Runtime]:
+        """Count a request as running here while the block runs."""
+        release = self.hold()
+        try:
+            yield self
+        finally:
+            release()
+
+    @property
+    def catalog_version(self) -> int:
+        """The catalog's version in the platform store (its id there)."""
+        return self.policies.catalog_version
 
 
 def table_refs(catalog: Catalog) -> dict[str, TableRef]:
@@ -99,14 +135,16 @@ async def opened_sources(catalog: Catalog, settings: Settings) -> AsyncIterator[
         await asyncio.gather(*(c.close() for c in connectors.values()), return_exceptions=True)
 
 
-async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = True) -> Runtime:
-    """Connect to the platform database and every source; the policy version in force is loaded."""
+async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = True, from_file: bool = False) -> Runtime:
+    """Connect to the platform database and every source; the policy version in force is loaded.
+    ``from_file``: the catalog is the file the process started with (published unless a draft's
+    publication came after it, store.catalogs)."""
     engine = store_engine(settings.effective_store_url)
     policies = PolicyStore(engine, catalog, settings.policy_poll)
     audit = platform_log(engine, settings)
     runtime = Runtime(catalog, settings, {}, policies, audit)
     try:
-        await policies.start(poll=poll)
+        await policies.start(poll=poll, from_file=from_file)
         runtime.connectors.update(open_sources(catalog, settings))
         await prepare_sources(runtime.connectors)
         if poll:

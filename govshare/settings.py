@@ -42,6 +42,9 @@ class Settings:
     # The file of the sources' tokens, keys and certificates (docs/connectors.md); "" → none.
     source_credentials: str = ""
     policy_poll: float = 0.5  # seconds between checks for a policy version made elsewhere
+    catalog_poll: float = 1.0  # seconds between checks for a catalog version published elsewhere
+    # How long a replaced catalog version may keep serving the requests (exports) that started on it.
+    catalog_grace: float = 3600.0
     stats_interval: float = 30.0  # seconds between counts of new audit records into the statistics
     catalog_stale_days: int = 365  # a catalog entry unchanged for longer is signalled to the authority (R9)
     chromium: str = ""  # the browser that prints the yearly report to PDF ("" → chromium or chrome on PATH)

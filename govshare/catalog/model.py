@@ -50,6 +50,7 @@ PLATFORM_FIELDS = (
     "auditRecords", "auditRecord", "auditReplay", "auditVerify",
     "inbox", "application", "applications", "coordination", "coordinations", "dataIssue", "dataIssues",
     "sharingOperations", "sharingItems", "sharingEvaluation", "supervisionSignals",
+    "catalogDrafts", "catalogDraft",
 )  # fmt: skip
 
 

@@ -36,6 +36,7 @@ RESERVED_TYPES = (
     "CatalogItem",
     "CatalogRelation",
     "CatalogResource",
+    "CatalogDraft",
     "Me",
     "Grant",
     "AuditDecision",

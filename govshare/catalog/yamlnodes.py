@@ -174,3 +174,25 @@ def plain_data(node: Node, memo: dict[int, object] | None = None) -> object:
         return mapping
     assert isinstance(node, ScalarNode)
     return scalar(node)
+
+
+def key_lines(text: str, file: str) -> dict[tuple[str, ...], int]:
+    """The line of every mapping key of ``text``, by key path (empty when it does not parse)."""
+    found: dict[tuple[str, ...], int] = {}
+    try:
+        root = compose(text, file) if text else None
+    except CatalogError:
+        return found
+
+    def walk(node: Node, path: tuple[str, ...], above: frozenset[int]) -> None:
+        if not isinstance(node, MappingNode) or id(node) in above:  # a recursive alias
+            return
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                at = (*path, str(key.value))
+                found.setdefault(at, line_of(key))
+                walk(value, at, above | {id(node)})
+
+    if root is not None:
+        walk(root, (), frozenset())
+    return found

@@ -99,7 +99,8 @@ def _serving(root: Subcommands) -> None:
 
 
 def _catalog(root: Subcommands) -> None:
-    group = root.add_parser("catalog", help="the catalog as YAML or as the compilation guide's tables (CSV, XLSX)")
+    group = root.add_parser("catalog", help="the catalog as YAML or as the compilation guide's tables (CSV, XLSX); "
+                            "drafts of its entries")  # fmt: skip
     actions = group.add_subparsers(dest="action", required=True)
     export = command(actions, "export", "govshare.commands.catalog:export",
                      "write the catalog as YAML, or as the guide's tables: an XLSX workbook, or CSV files "
@@ -113,6 +114,28 @@ def _catalog(root: Subcommands) -> None:
                       "write the catalog as YAML")  # fmt: skip
     imports.add_argument("path", metavar="PATH", help="an .xlsx workbook, or a folder or .zip of CSV files")
     imports.add_argument("--out", required=True, metavar="FILE", help="the YAML catalog to write ('-': stdout)")
+    _catalog_drafts(actions)
+
+
+def _catalog_drafts(actions: Subcommands) -> None:
+    draft = acting(command(actions, "draft", "govshare.commands.catalog:draft",
+                           "save a draft of one resource's entry from a YAML file; prints the draft and its problems "
+                           "(exit 1 when it has any; it is saved all the same)", role="dept_admin"),
+                   "the provider, as its dept_admin")  # fmt: skip
+    draft.add_argument("file", metavar="FILE", help="the resource's entry as in the catalog, without its name "
+                       "(code, title, provider, …); an empty file removes the resource")  # fmt: skip
+    draft.add_argument("--resource", required=True, metavar="NAME", help="the resource (type name), e.g. Person")
+    draft.add_argument("--id", type=int, help="write this draft anew (one still a draft, or returned)")
+    diff = command(actions, "diff", "govshare.commands.catalog:diff",
+                   "print what publishing a draft would change: grants that end first, then the catalog's changes",
+                   role="dept_admin")  # fmt: skip
+    diff.add_argument("id", type=int)
+    diff.add_argument("--department", help="read as this department's dept_admin (default: the platform authority)")
+    diff.add_argument("--user", "--by", dest="user", help="who reads (recorded); default cli:<login>")
+    submit = acting(command(actions, "submit", "govshare.commands.catalog:submit",
+                            "submit a draft for the authority's review, once it passes every check, at its live "
+                            "source too", role="dept_admin"), "the provider, as its dept_admin")  # fmt: skip
+    submit.add_argument("id", type=int)
 
 
 def _grants(root: Subcommands) -> None:

@@ -11,6 +11,7 @@ GraphQL request, but for pages beyond ``page_size`` rows and lookups beyond
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -86,7 +87,8 @@ class GraphqlConnector(Connector):
         self._lookup_batch = lookup_batch
         self._known = tuple(tables)
         self._schema: RemoteSchema | None = None
-        self._tables: dict[tuple[str, str, frozenset[str]], RemoteTable] = {}
+        # What the remote schema offers per table shape, or why it serves none.
+        self._tables: dict[tuple[str, str, frozenset[str]], RemoteTable | RemoteSchemaError] = {}
         self._learning = asyncio.Lock()
         self.capabilities: Capabilities = _UNKNOWN
 
@@ -102,9 +104,12 @@ class GraphqlConnector(Connector):
                     schema = RemoteSchema.parse(data)
                 except (KeyError, TypeError) as e:
                     raise SourceUnavailable(self.name, "malformed introspection answer") from e
-                tables = [self._read(schema, t) for t in self._known]
+                served = []
+                for table in self._known:
+                    with contextlib.suppress(SourceUnavailable):  # unavailable on its own; the others serve
+                        served.append((table, self._read(schema, table)))
                 self._schema = schema
-                self.capabilities = _capabilities(zip(self._known, tables, strict=True))
+                self.capabilities = _capabilities(served)
 
     def _read(self, schema: RemoteSchema, table: TableRef) -> RemoteTable:
         shape = (table.name, table.key, frozenset(table.columns))
@@ -113,9 +118,12 @@ class GraphqlConnector(Connector):
                 self._tables[shape] = read_table(schema, table.name, table.key, table.columns)
             except RemoteSchemaError as e:
                 log.warning("source %s cannot serve table %s: %s", self.name, table.name, e)
-                # The reason names no table: callers may not know the source's names.
-                raise SourceUnavailable(self.name, "its schema does not serve this table (see the server log)") from e
-        return self._tables[shape]
+                self._tables[shape] = e
+        found = self._tables[shape]
+        if isinstance(found, RemoteSchemaError):
+            # The reason names no table: callers may not know the source's names.
+            raise SourceUnavailable(self.name, "its schema does not serve this table (see the server log)") from found
+        return found
 
     async def _remote(self, request: Select | Count) -> RemoteTable:
         for column in (*(request.columns if isinstance(request, Select) else ()), *_columns(request.where)):
@@ -146,9 +154,9 @@ class GraphqlConnector(Connector):
             if beyond is None:
                 return []
             try:
-                where_json(remote, conjoin(request.where, beyond))
+                where_json(remote, beyond)
                 where = conjoin(request.where, beyond)
-            except Untranslatable:
+            except Untranslatable:  # read from the start, the page cut here
                 local = True
         try:
             sent_where, order = where_json(remote, where), order_json(remote, request.order)

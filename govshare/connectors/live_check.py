@@ -19,12 +19,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from yaml.nodes import MappingNode, Node, ScalarNode
-
 from govshare.catalog.errors import Problem, did_you_mean
 from govshare.catalog.model import Catalog, Item, ItemType, Resource
 from govshare.catalog.reader import Path
-from govshare.catalog.yamlnodes import compose, line_of
+from govshare.catalog.yamlnodes import key_lines
 from govshare.connectors.base import Connector, Select, SourceUnavailable, TableRef
 from govshare.connectors.shape import ColumnShape, TableShape
 
@@ -58,7 +56,7 @@ async def check_live(catalog: Catalog, connectors: Mapping[str, Connector], *, s
 
 def opening_problem(catalog: Catalog, error: ValueError) -> Problem:
     """A source whose connector could not be opened (its URL or options), as a problem at its line."""
-    lines = _lines(catalog)
+    lines = key_lines(catalog.text, catalog.path)
     message = str(error)
     name = next((s for s in catalog.sources if message.startswith(f"source '{s}'")), None)
     line = lines.get(("sources", name), 0) if name else 0
@@ -68,7 +66,7 @@ def opening_problem(catalog: Catalog, error: ValueError) -> Problem:
 class _Report:
     def __init__(self, catalog: Catalog) -> None:
         self.file = catalog.path
-        self.lines = _lines(catalog)
+        self.lines = key_lines(catalog.text, catalog.path)
         self.problems: list[Problem] = []
 
     def add(self, path: Path, message: str, hint: str) -> None:
@@ -76,25 +74,6 @@ class _Report:
         while path and path not in self.lines:
             path = path[:-1]
         self.problems.append(Problem(self.file, self.lines.get(path, 0), message, hint))
-
-
-def _lines(catalog: Catalog) -> dict[Path, int]:
-    """The line of every mapping key of the catalog's text, by key path."""
-    found: dict[Path, int] = {}
-    root = compose(catalog.text, catalog.path) if catalog.text else None
-
-    def walk(node: Node, path: Path, above: frozenset[int]) -> None:
-        if not isinstance(node, MappingNode) or id(node) in above:  # a recursive alias
-            return
-        for key, value in node.value:
-            if isinstance(key, ScalarNode):
-                at = (*path, str(key.value))
-                found.setdefault(at, line_of(key))
-                walk(value, at, above | {id(node)})
-
-    if root is not None:
-        walk(root, (), frozenset())
-    return found
 
 
 def table_ref(resource: Resource) -> TableRef:

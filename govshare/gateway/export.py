@@ -56,10 +56,16 @@ _STATUS = {BAD_USER_INPUT: 400, PURPOSE_REQUIRED: 400, UNKNOWN_PURPOSE: 400, FOR
 
 
 async def export(request: Request) -> Response:
+    # The export runs on the catalog version in force when it arrives, to its end (Runtime.hold).
+    runtime = request.app.state.gateway.runtime
+    with runtime.serving():
+        return await _export(request, runtime.audit)
+
+
+async def _export(request: Request, audit: AuditLog) -> Response:
     started = time.perf_counter()
-    audit: AuditLog = request.app.state.gateway.runtime.audit
     record = AuditRecord(kind="export", outcome="malformed", client=request.client.host if request.client else None,
-                         detail=exchange_detail(request))  # fmt: skip
+                         detail=exchange_detail(request, request.app.state.gateway))  # fmt: skip
     try:
         prepared = await _prepare(request, record)
     except Exception:
@@ -74,6 +80,7 @@ async def export(request: Request) -> Response:
         return withheld
     # The request's own task (and an export job's, started from it) reads platforms under this exchange.
     CURRENT.set(Exchange(record.detail["request"] if record.detail else "", record.purpose))
+    prepared.release = prepared.ctx.runtime.hold()  # until its pump ends
     if record.variables and record.variables["async"]:
         jobs: ExportJobs = request.app.state.export_jobs
         return JSONResponse(described(jobs.start(prepared)), 202)

@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from govshare.audit.log import AuditLog
@@ -39,6 +39,8 @@ class ExportRun:
     opening: AuditRecord  # durable before ``pump`` starts
     audit: AuditLog
     closing: AuditRecord | None = None  # once ``pump`` has ended
+    # Lets go of the catalog version the export runs on once ``pump`` ends (Runtime.hold).
+    release: Callable[[], None] = field(default=lambda: None)
 
     async def pump(self, write: Write, gone: Callable[[], bool]) -> bytes | None:
         """Hand every chunk but the last to ``write``; the last once the closing record is durable.
@@ -46,6 +48,12 @@ class ExportRun:
         ``None`` when the export was cut (by ``gone``, a failure, a policy change) or its closing
         record could not be written: the receiver must not take what it has for the whole file.
         """
+        try:
+            return await self._pump(write, gone)
+        finally:
+            self.release()
+
+    async def _pump(self, write: Write, gone: Callable[[], bool]) -> bytes | None:
         began = time.perf_counter()
         key_id, mac = self.audit.results.hasher()
         pending, pending_rows, pending_last = self.encoder.header(self.header), 0, None

@@ -69,26 +69,29 @@ async def graphql(request: Request) -> Response:
     ):
         return graphiql.page()
     started = time.perf_counter()
+    # The request runs on the catalog version in force when it arrives, whatever is published meanwhile.
     gateway: Gateway = request.app.state.gateway
-    record = AuditRecord(kind="query", outcome="malformed", client=request.client.host if request.client else None,
-                         detail=exchange_detail(request))  # fmt: skip
-    try:
-        status, body, headers = await _answer(request, gateway, record)
-        content = serialise(body)
-    except AuditUnavailable:
-        return _audit_unavailable()
-    except Exception:
-        status, body, headers = internal(request, record)
-        content = orjson.dumps(body)
-    record.duration_ms = (time.perf_counter() - started) * 1000
-    withheld = await recorded(request, gateway.runtime.audit, record)
+    with gateway.runtime.serving():
+        record = AuditRecord(kind="query", outcome="malformed", client=request.client.host if request.client else None,
+                             detail=exchange_detail(request, gateway))  # fmt: skip
+        try:
+            status, body, headers = await _answer(request, gateway, record)
+            content = serialise(body)
+        except AuditUnavailable:
+            return _audit_unavailable()
+        except Exception:
+            status, body, headers = internal(request, record)
+            content = orjson.dumps(body)
+        record.duration_ms = (time.perf_counter() - started) * 1000
+        withheld = await recorded(request, gateway.runtime.audit, record)
     headers = {**headers, REQUEST_HEADER: record.detail["request"]} if record.detail else headers
     return withheld or Response(content, status, headers, media_type="application/json")
 
 
-def exchange_detail(request: Request) -> dict[str, Any]:
-    """The record's request id, and the caller's own one when it sent one (a cascade's upper platform)."""
-    detail = {"request": uuid.uuid4().hex}
+def exchange_detail(request: Request, gateway: Gateway) -> dict[str, Any]:
+    """The record's request id, the catalog version it runs on, and the caller's own request id
+    when it sent one (a cascade's upper platform)."""
+    detail: dict[str, Any] = {"request": uuid.uuid4().hex, "catalog": gateway.runtime.catalog_version}
     upstream = request.headers.get(REQUEST_HEADER)
     if upstream is not None and _REQUEST_ID.fullmatch(upstream):
         detail["upstream"] = upstream

@@ -23,7 +23,7 @@ from govshare.policies.engine import GrantEnd, Policy
 from govshare.policies.ruleset import digest, granted_ids, policy_lines, policy_text
 from govshare.store import grant_rows as grant_rows
 from govshare.store import policy_versions as versions
-from govshare.store.catalogs import record_catalog
+from govshare.store.catalogs import record_catalog, record_file_catalog
 from govshare.store.database import migrate
 from govshare.store.tables import grants as grants_table
 
@@ -37,6 +37,7 @@ class PolicyStore:
         self.catalog = catalog
         self.poll_interval = poll_interval
         self._current: Policy | None = None
+        self.catalog_version = 0  # the catalog's id in the store, once started
         self._poller: asyncio.Task[None] | None = None
 
     @property
@@ -45,11 +46,14 @@ class PolicyStore:
             raise RuntimeError("the policy store is not started")
         return self._current
 
-    async def start(self, *, poll: bool = True) -> None:
+    async def start(self, *, poll: bool = True, from_file: bool = False) -> None:
+        """Load the policy in force; ``from_file``: the catalog is the file the process started with,
+        published unless the one in force came from a draft since (store.catalogs)."""
         await migrate(self.engine)
 
         async def record(conn: AsyncConnection) -> None:
-            await record_catalog(conn, self.catalog, clock.now())
+            keep = record_file_catalog if from_file else record_catalog
+            self.catalog_version = await keep(conn, self.catalog, clock.now())
 
         await self.change("system", "govshare", f"catalog {self.catalog.digest[:12]} loaded", record)
         if poll:

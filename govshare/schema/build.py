@@ -26,6 +26,7 @@ from govshare.resolvers.context import RequestContext
 from govshare.schema import types as gen
 from govshare.schema.aggregates import aggregate_type, bucket_argument
 from govshare.schema.audit import audit_fields
+from govshare.schema.catalog_drafts import CatalogDraftMutation, catalog_draft_fields
 from govshare.schema.evaluation import evaluation_fields
 from govshare.schema.grant_fields import Mutation as GrantMutation
 from govshare.schema.grant_fields import resolve_grants
@@ -38,7 +39,7 @@ from govshare.schema.workflows import WorkflowMutation, workflow_fields
 
 
 @strawberry.type(name="Mutation", description="Platform operations.")
-class Mutation(GrantMutation, WorkflowMutation, SupervisionMutation):
+class Mutation(GrantMutation, WorkflowMutation, SupervisionMutation, CatalogDraftMutation):
     pass
 
 
@@ -159,6 +160,7 @@ def _platform_fields(catalog: Catalog) -> dict[str, Any]:
             description="Grants: all for the authority and auditors; otherwise those the caller holds or gives.",
         ),
         **workflow_fields(),
+        **catalog_draft_fields(),
     }
 
 

@@ -124,6 +124,10 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         if engine.dialect.name == "postgresql":
             # Gateways starting together migrate one after the other.
             await conn.execute(text("SELECT pg_advisory_xact_lock(4711)"))
+        elif engine.dialect.name == "sqlite":
+            # The same on SQLite: a first write takes the database's write lock (a reader would not).
+            await conn.execute(text("CREATE TABLE IF NOT EXISTS migration_lock (id INTEGER)"))
+            await conn.execute(text("DELETE FROM migration_lock"))
         if revision == "head" and await conn.run_sync(_revision) == head_revision():
             return
         await conn.run_sync(_upgrade, revision)

@@ -48,6 +48,31 @@ catalog_versions = Table(
     Column("text", Text, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     Column("first_loaded_at", DateTime(timezone=True), nullable=True),  # migration 0007
+    # The catalog in force is the one published last (migration 0009); a text never published has none.
+    Column("published_seq", Integer, nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("published_by", String(200), nullable=True),
+    Index("catalog_versions_published_seq", "published_seq", unique=True),
+)
+
+# A provider's draft of a new resource or of a change to its own, until the authority publishes
+# it (docs/catalog.md, "Drafts"). ``text`` is the resource's entry as YAML; "" removes the resource.
+catalog_drafts = Table(
+    "catalog_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("department", String(64), nullable=False),
+    Column("resource", String(128), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # draft | submitted | returned | published | withdrawn
+    Column("reasons", Text, nullable=True),
+    Column("base_version", Integer, nullable=True),
+    Column("published_version", Integer, nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
 )
 
 # Every change of the sharing policy creates a version; its full Casbin text is kept for replay.
