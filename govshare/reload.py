@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from govshare.catalog import CatalogError, parse_catalog
 from govshare.gateway.executor import Gateway
+from govshare.periodic import every
 from govshare.runtime import Runtime, close_runtime, open_runtime
 from govshare.schema.build import BuiltSchema, build_schema
 from govshare.settings import Settings
@@ -52,12 +53,7 @@ class CatalogReloader:
         self._task = asyncio.create_task(self._follow(), name="govshare-catalog-poll")
 
     async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.catalog_poll)
-            try:
-                await self.check()
-            except Exception:  # the store may be briefly unreachable: the next turn asks again
-                log.warning("cannot follow the catalog in force", exc_info=True)
+        await every(self.settings.catalog_poll, self.check, log, "cannot follow the catalog in force")
 
     async def check(self) -> bool:
         """Switch to the catalog published last if it is not the one served; whether it switched."""

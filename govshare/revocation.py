@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from govshare import clock
 from govshare.identity import TokenError
 from govshare.oidc.claims import moment
+from govshare.periodic import every
 from govshare.store.revocations import revoked_now
 
 log = logging.getLogger("govshare.revocation")
@@ -53,9 +54,4 @@ class RevokedTokens:
             self._poller = None
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                await self.refresh()
-            except Exception:  # the store may be briefly unreachable; keep the revocations known
-                log.warning("cannot read the revoked tokens", exc_info=True)
+        await every(self.poll_interval, self.refresh, log, "cannot read the revoked tokens")

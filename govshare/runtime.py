@@ -19,6 +19,7 @@ from govshare.audit.platform import platform_log
 from govshare.catalog.model import Catalog
 from govshare.connectors import Credential, load_credentials, open_connector
 from govshare.connectors.base import Connector, SourceUnavailable, TableRef
+from govshare.periodic import every
 from govshare.policies.live import PolicyStore
 from govshare.settings import Settings
 from govshare.store.database import store_engine
@@ -158,12 +159,11 @@ async def open_runtime(catalog: Catalog, settings: Settings, *, poll: bool = Tru
 async def _count_forever(runtime: Runtime) -> None:
     """Keep the sharing statistics up with the audit log (each process takes its turn on the store)."""
     providers = {r.name: r.provider for r in runtime.catalog.resources.values()}
-    while True:
-        await asyncio.sleep(runtime.settings.stats_interval)
-        try:
-            await statistics.roll_up(runtime.policies.engine, providers)
-        except Exception:  # the store may be briefly unreachable: counted at the next turn
-            log.warning("the sharing statistics could not be brought up to date", exc_info=True)
+
+    async def count() -> None:
+        await statistics.roll_up(runtime.policies.engine, providers)
+
+    await every(runtime.settings.stats_interval, count, log, "the sharing statistics could not be brought up to date")
 
 
 async def close_runtime(runtime: Runtime) -> None:

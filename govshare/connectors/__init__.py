@@ -6,11 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from govshare.catalog.model import Source
+from govshare.connectors.aggregate import AGGREGATE_FUNCTIONS, DATE_BUCKETS, Aggregate, Bucket, Group, Measure
 from govshare.connectors.base import (
-    AGGREGATE_FUNCTIONS,
-    DATE_BUCKETS,
-    Aggregate,
-    Bucket,
     Capabilities,
     Connector,
     Count,
@@ -18,9 +15,7 @@ from govshare.connectors.base import (
     CsvChunk,
     CsvField,
     Declined,
-    Group,
     Joined,
-    Measure,
     Select,
     SourceUnavailable,
     TableRef,

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from govshare.catalog.model import ItemType
-from govshare.connectors.base import DATE_BUCKETS
+from govshare.connectors.aggregate import DATE_BUCKETS
 
 
 def bucket(value: datetime.date | None, by: str) -> str | None:

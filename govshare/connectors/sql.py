@@ -25,8 +25,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from govshare.connectors.aggregate import AGGREGATE_FUNCTIONS
 from govshare.connectors.base import (
-    AGGREGATE_FUNCTIONS,
     Aggregate,
     Capabilities,
     Connector,

@@ -22,7 +22,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql import Select as SqlSelect
 
 from govshare.catalog.model import ItemType
-from govshare.connectors.base import Aggregate, Bucket, Group, Measure
+from govshare.connectors.aggregate import Aggregate, Bucket, Group, Measure
 from govshare.connectors.measures import average
 
 # The format of each bucket, per dialect family (``DATE_BUCKETS``: day, month, year).

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
 from govshare.catalog.model import Catalog
+from govshare.periodic import every
 from govshare.policies.engine import GrantEnd, Policy
 from govshare.policies.ruleset import digest, granted_ids, policy_lines, policy_text
 from govshare.store import grant_rows as grant_rows
@@ -129,12 +130,7 @@ class PolicyStore:
         log.info("policy version %s is now in force", latest)
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                await self.refresh()
-            except Exception:  # the store may be briefly unreachable; keep the last policy
-                log.warning("cannot read the policy version", exc_info=True)
+        await every(self.poll_interval, self.refresh, log, "cannot read the policy version")
 
     async def _policy(self, conn: AsyncConnection, version: int, text: str) -> Policy:
         named = granted_ids(text)

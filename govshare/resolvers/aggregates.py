@@ -14,7 +14,7 @@ from typing import Any
 from graphql import FieldNode
 
 from govshare.catalog.model import Resource
-from govshare.connectors.base import AGGREGATE_FUNCTIONS, Group
+from govshare.connectors.aggregate import AGGREGATE_FUNCTIONS, Group
 from govshare.resolvers.plan import Selection
 
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from graphql import FieldNode, GraphQLResolveInfo
 
 from govshare.catalog.model import Resource
-from govshare.connectors.base import Aggregate, Bucket, Count, Measure, Select
+from govshare.connectors.aggregate import Aggregate, Bucket, Measure
+from govshare.connectors.base import Count, Select
 from govshare.errors import FORBIDDEN, SOURCE_UNAVAILABLE, FieldError, GovshareError, bad_input
 from govshare.filters import Filter, conjoin, order_keys, to_filter, to_order
 from govshare.policies.quota import count_check, too_many_checks

@@ -17,7 +17,7 @@ from typing import Any
 import strawberry
 
 from govshare.catalog.model import Item, ItemType, Resource
-from govshare.connectors.base import AGGREGATE_FUNCTIONS
+from govshare.connectors.aggregate import AGGREGATE_FUNCTIONS
 from govshare.schema.stubs import arg, optional_list
 from govshare.schema.types import Namespace, python_name
 
