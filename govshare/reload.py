@@ -91,7 +91,10 @@ class CatalogReloader:
         if runtime.in_flight:
             log.warning("closing catalog version %s with %s requests still on it", runtime.catalog_version,
                         runtime.in_flight)  # fmt: skip
-        await close_runtime(runtime)
+        try:
+            await close_runtime(runtime)
+        except Exception:  # its sources or store went away first: nothing is left to serve from it
+            log.warning("catalog version %s did not close cleanly", runtime.catalog_version, exc_info=True)
 
     async def close(self) -> None:
         """Stop following; close the versions still retiring (the current one is the app's to close)."""
