@@ -26,6 +26,11 @@ class Served:
     platform: Platform
 
 
+def now() -> int:
+    """The time a token is made: taken when the test runs, as the suite may run longer than any margin."""
+    return int(time.time())
+
+
 @pytest.fixture(scope="module")
 def served(city: City, keys: Keys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A provider publishing an RSA key and an EC key (the latter without "alg"), and a platform trusting it."""
@@ -57,14 +62,13 @@ def test_the_platforms_own_tokens_keep_working_beside_the_providers(served: Serv
 
 
 def test_expiry_and_not_before_allow_the_configured_clock_difference(served: Served, keys: Keys) -> None:
-    now = int(time.time())
     assert served.platform.settings.oidc_leeway == 30
-    served.platform.accepted(keys.rsa.sign(claims(served.issuer, exp=now - 10)))
-    served.platform.accepted(keys.rsa.sign(claims(served.issuer, nbf=now + 10)))
+    served.platform.accepted(keys.rsa.sign(claims(served.issuer, exp=now() - 10)))
+    served.platform.accepted(keys.rsa.sign(claims(served.issuer, nbf=now() + 10)))
 
 
 Maker = Callable[[Keys, str], str]
-NOW = int(time.time())  # tokens made at collection: their times are far from any edge
+
 
 REFUSED: dict[str, tuple[Maker, str]] = {
     "wrong issuer": (lambda k, iss: k.rsa.sign(claims("https://idp.elsewhere.example")),
@@ -76,8 +80,8 @@ REFUSED: dict[str, tuple[Maker, str]] = {
         lambda k, iss: unsigned({"alg": "HS256", "kid": "rsa-1"}, claims(iss), k.rsa.public_pem()),
         "algorithm 'HS256', which is not allowed"),
     "alg not configured": (lambda k, iss: k.rsa.sign(claims(iss), alg="RS384"), "algorithm 'RS384'"),
-    "expired": (lambda k, iss: k.rsa.sign(claims(iss, exp=NOW - 120)), "has expired"),
-    "not yet valid": (lambda k, iss: k.rsa.sign(claims(iss, nbf=NOW + 600, exp=NOW + 900)), "is not valid yet"),
+    "expired": (lambda k, iss: k.rsa.sign(claims(iss, exp=now() - 120)), "has expired"),
+    "not yet valid": (lambda k, iss: k.rsa.sign(claims(iss, nbf=now() + 600, exp=now() + 900)), "is not valid yet"),
     "signed by another key with the same kid": (lambda k, iss: k.impostor.sign(claims(iss)),
                                                 "signature does not verify with the provider's key 'rsa-1'"),
     "unknown key": (lambda k, iss: k.rsa.sign(claims(iss), kid="nobody"),
