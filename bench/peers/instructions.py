@@ -5,7 +5,8 @@ This runs Q2 through govshare's ASGI app in-process (no HTTP server, no load gen
 at a time as the peer benchmark's connections, on the peer benchmark's databases, under
 ``valgrind --tool=callgrind``; the counter is zeroed after a warm-up and read after ``--requests``
 requests. ``--audit off`` swaps the audit log's append for a no-op (what the record costs).
-It counts govshare's own process only: PostgreSQL's work is in the peer benchmark's CPU figures.
+It counts govshare's own process only: PostgreSQL's work is in the peer benchmark's CPU figures,
+and only the requests' work: the polls a process makes at intervals are spaced out of the count.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ DATA_DB = "govshare_bench_peers"
 STORE_DB = f"govshare_bench_instructions_{os.getpid()}"  # runs of several checkouts side by side
 CHILD = "BENCH_INSTRUCTIONS_CHILD"  # set in the process valgrind runs
 CONCURRENCY = 16
+# The work a process does at intervals (polls of the policy, revocations, catalog versions, counts
+# of statistics) runs once a second or so, a few times in a thousand requests when served at full
+# speed; under valgrind, fifty times slower, it would fall a hundred times into the count.
+QUIET = {"GOVSHARE_POLICY_POLL": "3600", "GOVSHARE_CATALOG_POLL": "3600", "GOVSHARE_STATS_INTERVAL": "3600"}
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -97,6 +102,16 @@ async def _requests(total: int, audit: bool) -> None:
         _callgrind("--dump=measured")
 
 
+def _serving_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    from govshare.commands.serve import server_options
+
+    if server_options()["loop"] != "uvloop":
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
+
+
 def _callgrind(command: str) -> None:
     """Tell valgrind to zero or dump this process's counters (the loop waits: nothing else runs)."""
     subprocess.run(["callgrind_control", command, str(os.getpid())], check=True, capture_output=True)
@@ -105,7 +120,10 @@ def _callgrind(command: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     if os.environ.get(CHILD):
-        asyncio.run(_requests(args.requests, args.audit == "on"))
+        # On the event loop `govshare serve` runs on (uvloop when installed): its timers and
+        # callbacks are the server's, not the standard loop's.
+        with asyncio.Runner(loop_factory=_serving_loop()) as runner:
+            runner.run(_requests(args.requests, args.audit == "on"))
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind (with callgrind_control) is not on PATH", file=sys.stderr)
@@ -117,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             env = {name: value for name, value in os.environ.items() if not name.startswith("GOVSHARE_")}
             source = dataset.dsn(DATA_DB).replace("postgresql://", "postgresql+asyncpg://", 1)
             env |= {CHILD: "1", "GOVSHARE_DATA_DIR": work, "GOVSHARE_STORE_URL": dataset.dsn(STORE_DB),
-                    "BENCH_DATABASE_URL": source}  # fmt: skip
+                    "BENCH_DATABASE_URL": source, **QUIET}  # fmt: skip
             out = Path(work) / "callgrind.out"
             command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m",
                        "bench.peers.instructions", "--requests", str(args.requests), "--audit", args.audit]  # fmt: skip

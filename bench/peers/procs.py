@@ -60,6 +60,7 @@ class Backends:
         self.every = every
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.database: dict[int, str] = {}  # each backend's database
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._poll()), daemon=True)
@@ -67,11 +68,13 @@ class Backends:
         self._ready.wait(30)
 
     async def _sample(self, conn: asyncpg.Connection) -> None:
-        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])", self.databases)
+        rows = await conn.fetch("SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1::text[])",
+                                self.databases)  # fmt: skip
         for row in rows:
             fields = _stat(int(row["pid"]))
             if fields is not None:
                 self.last[int(row["pid"])] = (int(fields[11]) + int(fields[12])) * _TICK_MS
+                self.database[int(row["pid"])] = str(row["datname"])
 
     async def _poll(self) -> None:
         conn = await asyncpg.connect(ADMIN_DSN)
@@ -90,4 +93,11 @@ class Backends:
         """End the window: the backends' CPU milliseconds within it."""
         self._stop.set()
         self._thread.join(30)
-        return sum(ms - self.first.get(pid, 0.0) for pid, ms in self.last.items())
+        return sum(self.by_database().values())
+
+    def by_database(self) -> dict[str, float]:
+        """The window's backend CPU milliseconds of each database (once stopped)."""
+        spent = dict.fromkeys(self.databases, 0.0)
+        for pid, ms in self.last.items():
+            spent[self.database[pid]] += ms - self.first.get(pid, 0.0)
+        return spent

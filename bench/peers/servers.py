@@ -50,6 +50,7 @@ class Server:
     ready: Callable[[Server], bool]
     headers: dict[str, str] = field(default_factory=dict)
     reshape: Callable[[dict[str, Any]], dict[str, Any]] = _same
+    store: str | None = None  # of ``databases``, govshare's platform store
 
     @property
     def base(self) -> str:
@@ -139,7 +140,7 @@ def start_govshare(work: Path, database: str, store: str, workers: int, *, audit
     log = work / ("govshare.log" if audit else "govshare-no-audit.log")
     server = Server(name, port, spawn(command, env, log, work),
                     log, [database, store], "/graphql", queries.graphql_body(queries.GOVSHARE_Q1), "/graphql",
-                    _govshare_q2, health("/healthz"))  # fmt: skip
+                    _govshare_q2, health("/healthz"), store=store)  # fmt: skip
     try:
         wait_ready(server)
     except RuntimeError:

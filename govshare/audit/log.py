@@ -65,7 +65,8 @@ class AuditLog:
         # A request may wait behind the batch before its own: two lock waits fit in its wait.
         self.lock_wait = min(LOCK_WAIT, wait / 3)
         self.now = now
-        self._queue: asyncio.Queue[Waiting] | None = None
+        self._waiting: list[Waiting] = []  # records handed in, in order, not yet taken by the writer
+        self._wake: asyncio.Future[None] | None = None  # the idle writer waits on it for the next record
         self._writer: asyncio.Task[None] | None = None
         # The writer's own connection, kept between batches: no pool checkout, liveness ping or
         # lock-wait setting per batch. Dropped on any failure, and opened again for the next.
@@ -80,12 +81,14 @@ class AuditLog:
     async def append(self, record: AuditRecord) -> int:
         """Commit ``record`` durably; returns its sequence number or raises AuditUnavailable."""
         make_storable(record)
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            self._writer = asyncio.create_task(self._write_forever(self._queue), name="govshare-audit-writer")
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_forever(), name="govshare-audit-writer")
         loop = asyncio.get_running_loop()
         done: asyncio.Future[int] = loop.create_future()
-        self._queue.put_nowait((record, done))  # the queue is unbounded
+        self._waiting.append((record, done))  # unbounded, as the requests that wait are
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
         # A timer, not a timeout scope: the writer leaves out a record whose request stopped waiting.
         timer = loop.call_later(self.wait, _give_up, done, self.wait)
         try:
@@ -100,7 +103,7 @@ class AuditLog:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
-            self._writer = self._queue = None
+            self._writer = None
         await self._drop()
 
     async def _connection(self) -> AsyncConnection:
@@ -123,11 +126,21 @@ class AuditLog:
             with contextlib.suppress(Exception):
                 await conn.invalidate()  # whatever state it is in, it is not used again
 
-    async def _write_forever(self, queue: asyncio.Queue[Waiting]) -> None:
+    async def _write_forever(self) -> None:
+        # A list and one future rather than an asyncio.Queue: a queue's put and get cost more per
+        # record than the rest of its way to the batch.
+        loop = asyncio.get_running_loop()
         while True:
-            batch = [await queue.get()]
-            while not queue.empty() and len(batch) < BATCH:
-                batch.append(queue.get_nowait())
+            if not self._waiting:
+                self._wake = loop.create_future()
+                try:
+                    await self._wake
+                finally:
+                    self._wake = None
+            if len(self._waiting) <= BATCH:
+                batch, self._waiting = self._waiting, []
+            else:
+                batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
             await self._write(batch)
 
     async def _write(self, batch: list[Waiting]) -> None:

@@ -7,6 +7,9 @@ record exactly once. The progress row is written first in every step: two proces
 up at once take turns on its lock. Statistics are read from the counts alone, never from the
 log itself.
 
+On PostgreSQL the database counts each chunk itself (``statistics_sql``); elsewhere the
+records are counted here.
+
 Counts are kept per China day (the platform's calendar): operations per (department, kind,
 purpose, outcome) with the rows they read, and decided items per (department, provider,
 resource, item, purpose, effect, basis, outcome) — ``basis`` names the grant a decision
@@ -22,12 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Table, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govshare import clock
+from govshare.audit.statistics_sql import count_chunk
 from govshare.store.tables import audit_records, stats_items, stats_operations, stats_progress
 
 CHUNK = 5000
@@ -49,6 +52,8 @@ async def roll_up(engine: AsyncEngine, providers: Mapping[str, str], *, chunk: i
 
 async def _step(conn: AsyncConnection, providers: Mapping[str, str], chunk: int) -> int:
     last = await _take_progress(conn)
+    if conn.dialect.name == "postgresql":
+        return await count_chunk(conn, last, providers, chunk)
     c = audit_records.c
     found = await conn.execute(
         select(c.seq, c.recorded_at, c.department, c.kind, c.purpose, c.outcome, c.decisions, c.sources)
@@ -108,26 +113,12 @@ async def _add(
     if not values:
         return
     names = [*keys, *counts]
-    if conn.dialect.name == "postgresql":
-        # One statement over one JSON parameter: the database parses the rows, no driver encodes them.
-        columns = ", ".join(f'"{n}"' for n in names)
-        typed = ", ".join(f'"{n}" {_PG_TYPES[type(table.c[n].type).__name__]}' for n in names)
-        sums = ", ".join(f'"{n}" = {table.name}."{n}" + EXCLUDED."{n}"' for n in counts)
-        primary = ", ".join(f'"{k}"' for k in keys)
-        sql = (f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM jsonb_to_recordset($1::jsonb) "
-               f"AS x({typed}) ON CONFLICT ({primary}) DO UPDATE SET {sums}")  # fmt: skip
-        rows = orjson.dumps([dict(zip(names, v, strict=True)) for v in values]).decode()
-        await conn.exec_driver_sql(sql, (rows,))
-        return
     statement = sqlite.insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys],
         set_={n: table.c[n] + statement.excluded[n] for n in counts},
     )
     await conn.execute(statement, [dict(zip(names, v, strict=True)) for v in values])
-
-
-_PG_TYPES = {"String": "text", "Date": "date", "BigInteger": "bigint"}
 
 
 async def counted_up_to(engine: AsyncEngine) -> int:

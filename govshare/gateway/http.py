@@ -24,7 +24,7 @@ from starlette.responses import Response
 from govshare.audit.log import AuditLog, AuditUnavailable
 from govshare.audit.record import AuditRecord
 from govshare.auth import TokenError
-from govshare.connectors.exchange import CURRENT, REQUEST_HEADER, Exchange
+from govshare.connectors.exchange import CURRENT, REQUEST_HEADER, Exchange, new_request_id
 from govshare.errors import AUDIT_UNAVAILABLE, BAD_USER_INPUT, INTERNAL, UNAUTHENTICATED
 from govshare.gateway import graphiql
 from govshare.gateway.executor import Gateway, GraphQLRequest, Outcome
@@ -91,7 +91,7 @@ async def graphql(request: Request) -> Response:
 def exchange_detail(request: Request, gateway: Gateway) -> dict[str, Any]:
     """The record's request id, the catalog version it runs on, and the caller's own request id
     when it sent one (a cascade's upper platform)."""
-    detail: dict[str, Any] = {"request": uuid.uuid4().hex, "catalog": gateway.runtime.catalog_version}
+    detail: dict[str, Any] = {"request": new_request_id(), "catalog": gateway.runtime.catalog_version}
     upstream = request.headers.get(REQUEST_HEADER)
     if upstream is not None and _REQUEST_ID.fullmatch(upstream):
         detail["upstream"] = upstream
