@@ -55,7 +55,8 @@ class AuditRecord:
 
     @property
     def touched(self) -> str:
-        return "".join([f" {resource}.{item}={effect}" for resource, item, effect, *_ in self.decisions]) + " "
+        # Indexing, not ``resource, item, effect, *_ = d``: the starred name makes a list per decision.
+        return "".join([f" {d[0]}.{d[1]}={d[2]}" for d in self.decisions]) + " "
 
     def canonical(self) -> bytes:
         content = self.fields()

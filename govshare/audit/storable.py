@@ -41,7 +41,8 @@ def make_storable(record: AuditRecord) -> None:
     """Bound ``record`` in place so that serialising and storing it cannot fail on its content."""
     for name, limit in _TEXT.items():
         value = getattr(record, name)
-        if isinstance(value, str):
+        # Most text is short ASCII without NUL: it is left as it is without a call.
+        if isinstance(value, str) and (len(value) > limit or not value.isascii() or "\x00" in value):
             setattr(record, name, _text(value, limit))
     for name in _FREE_JSON:
         value = getattr(record, name)
