@@ -22,9 +22,13 @@ def test_a_process_never_repeats_a_request_id() -> None:
 def test_a_forked_worker_draws_ids_of_its_own() -> None:
     read, write = os.pipe()
     child = os.fork()
-    if child == 0:  # the worker: its first ids, then gone without running the parent's cleanup
-        os.write(write, " ".join(new_request_id() for _ in range(3)).encode())
-        os._exit(0)
+    if child == 0:  # the worker: its first ids, then gone whatever happened (never back into pytest)
+        code = 1
+        try:
+            os.write(write, " ".join(new_request_id() for _ in range(3)).encode())
+            code = 0
+        finally:
+            os._exit(code)
     os.close(write)
     _, status = os.waitpid(child, 0)
     with os.fdopen(read) as pipe:
