@@ -1,4 +1,5 @@
-"""The peer benchmark's pieces that need no server: its options, and how answers are compared.
+"""The peer benchmark's pieces: its options, how answers are compared, and how the platform
+store's cost is split.
 
 Running it (PostgreSQL, three servers, wrk) takes a minute: `uv run python -m bench.peers --quick`.
 """
@@ -10,9 +11,10 @@ import random
 
 import pytest
 
-from bench.peers import dataset, instructions, queries
+from bench.peers import dataset, instructions, queries, store_cost
 from bench.peers.__main__ import arguments
 from bench.peers.measure import _lua
+from tests.services import run_async
 
 
 def test_quick_is_one_short_round() -> None:
@@ -54,3 +56,17 @@ def test_id_numbers_carry_their_check_digit() -> None:
 def test_lua_table_keys_do_not_open_a_long_string() -> None:
     assert _lua("Authorization") == "[==[Authorization]==]"
     assert "[ [==[" in f"[ {_lua('X')} ]"
+
+
+def test_the_store_cost_line_splits_a_batch_into_its_commit_and_its_records() -> None:
+    rows = [
+        {"size": float(b), "pg_us_per_batch": 180.0 + 70.0 * b + (3.0 if b == 5 else 0.0)} for b in store_cost.SIZES
+    ]
+    per_commit, per_record = store_cost.fit(rows)
+    assert abs(per_commit - 180.0) < 3.0 and abs(per_record - 70.0) < 0.3
+
+
+def test_the_store_cost_writer_commits_exactly_the_requests_that_wait_together(postgres_url: str) -> None:
+    rows = run_async(lambda: store_cost.run(40))
+    assert [(r["size"], r["records"], r["per_commit"]) for r in rows] == [(b, 40, b) for b in store_cost.SIZES]
+    assert all(r["pg_us_per_record"] > 0 and r["process_us_per_record"] > 0 for r in rows)

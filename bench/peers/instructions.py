@@ -102,7 +102,7 @@ async def _requests(total: int, audit: bool) -> None:
         _callgrind("--dump=measured")
 
 
-def _serving_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def serving_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
     from govshare.commands.serve import server_options
 
     if server_options()["loop"] != "uvloop":
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get(CHILD):
         # On the event loop `govshare serve` runs on (uvloop when installed): its timers and
         # callbacks are the server's, not the standard loop's.
-        with asyncio.Runner(loop_factory=_serving_loop()) as runner:
+        with asyncio.Runner(loop_factory=serving_loop()) as runner:
             runner.run(_requests(args.requests, args.audit == "on"))
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:

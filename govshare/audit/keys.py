@@ -66,6 +66,8 @@ class ResultKeys:
         self._platform_secret = platform_secret
         self.keys: dict[str, ResultKey] = {}
         self.current = ""
+        # Each key's HMAC, keyed once: a copy per digest spares OpenSSL looking the algorithm up again.
+        self._keyed: dict[str, hmac.HMAC] = {}
         self.reload()
 
     def digest(self, data: Any) -> tuple[str, str]:
@@ -74,14 +76,22 @@ class ResultKeys:
 
     def hasher(self) -> tuple[str, hmac.HMAC]:
         """(key id, HMAC-SHA256 being computed) of content streamed in parts (an export's bytes)."""
-        return self.current, hmac.new(self.key(self.current).secret, digestmod=hashlib.sha256)
+        return self.current, self._keyed_hmac(self.current)
+
+    def _keyed_hmac(self, key: str) -> hmac.HMAC:
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            keyed = self._keyed[key] = hmac.new(self.key(key).secret, digestmod=hashlib.sha256)
+        return keyed.copy()
 
     def digest_under(self, key: str | None, data: Any) -> str:
         """The digest of ``data`` under the key a record names (``None``: a legacy plain SHA-256)."""
         content = canonical_result(data)
         if key is None:
             return hashlib.sha256(content).hexdigest()
-        return hmac.digest(self.key(key).secret, content, "sha256").hex()  # one C call, no HMAC object
+        keyed = self._keyed_hmac(key)
+        keyed.update(content)
+        return keyed.hexdigest()
 
     def key(self, key: str) -> ResultKey:
         if key not in self.keys:  # another process may have rotated since this one read the file

@@ -89,7 +89,13 @@ class AuditRecord:
 
 
 def _chained(prev_hash: str, content: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
+    hasher = _SHA256.copy()  # a copy, not a new hash: OpenSSL then looks SHA-256 up once per process
+    hasher.update(prev_hash.encode() + b"\n")
+    hasher.update(content)
+    return hasher.hexdigest()
+
+
+_SHA256 = hashlib.sha256()
 
 
 _NAMES = tuple(f.name for f in dataclass_fields(AuditRecord))

@@ -19,7 +19,6 @@ SQL text, which lets asyncpg reuse its prepared statements per connection.
 from __future__ import annotations
 
 import operator
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -137,30 +136,40 @@ class Compiled:
 
 class StatementCache:
     """Compiled statements by shape, the least recently used dropped beyond ``size``
-    (a client can make any number of shapes)."""
+    (a client can make any number of shapes).
+
+    Each entry keeps when it was last used, rather than moving to the end of an ordered dict
+    on every hit: a shape is a nested tuple, hashed anew at every lookup, and a move would hash
+    it twice. Only a put beyond ``size`` (after a compilation) looks for the oldest.
+    """
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[Shape, Compiled] = OrderedDict()
+        self._entries: dict[Shape, list[Any]] = {}  # shape → [compiled, when last used]
+        self._uses = 0
 
     def get(self, shape: Shape) -> Compiled | None:
         found = self._entries.get(shape)
         if found is None:
             self.misses += 1
-        else:
-            self.hits += 1
-            self._entries.move_to_end(shape)
-        return found
+            return None
+        self.hits += 1
+        self._uses += 1
+        found[1] = self._uses
+        compiled: Compiled = found[0]
+        return compiled
 
     def put(self, shape: Shape, compiled: Compiled) -> None:
-        self._entries[shape] = compiled
+        self._uses += 1
+        self._entries[shape] = [compiled, self._uses]
         if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+            oldest = min(self._entries.items(), key=lambda entry: entry[1][1])[0]
+            del self._entries[oldest]
 
     def statements(self) -> list[Compiled]:
-        return list(self._entries.values())
+        return [entry[0] for entry in self._entries.values()]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -61,7 +61,7 @@ class RequestContext:
     # The operation has one root field: nothing else can join its loads, which skip the batching.
     lone_root: bool = False
     stats: dict[str, SourceStats] = field(default_factory=dict)
-    loaders: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    loaders: dict[Hashable, Any] = field(default_factory=dict)  # never shared across requests
     _access: Access | None = None
 
     def __post_init__(self) -> None:
@@ -103,13 +103,6 @@ class RequestContext:
                 purposes=list(purposes),
             )
         return self.purpose
-
-    def loader(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """The request's loader for ``key``, made on first use (never shared across requests)."""
-        found = self.loaders.get(key)
-        if found is None:
-            found = self.loaders[key] = make()
-        return found
 
     async def select(self, resource: Resource, request: Select) -> list[tuple[Any, ...]]:
         if self._connector(resource).capabilities.decline(request):

@@ -156,7 +156,11 @@ async def _chunked(fetches: list[Awaitable[list[list[dict[str, Any]]]]]) -> list
 
 def keyed_loader(ctx: RequestContext, level: Level, item: str) -> KeyedRows:
     """The request's loader of ``level``'s rows by ``item``."""
-    return ctx.loader((item, level.signature()), lambda: KeyedRows(ctx, level, item))
+    key = level.loader_key(item)
+    found: KeyedRows | None = ctx.loaders.get(key)
+    if found is None:
+        found = ctx.loaders[key] = KeyedRows(ctx, level, item)
+    return found
 
 
 async def fill(ctx: RequestContext, level: Level, rows: list[dict[str, Any]], *, alone: bool = False) -> None:

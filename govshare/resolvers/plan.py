@@ -58,6 +58,7 @@ class Level:
     # Computed once the caller's access is applied: the level is not changed afterwards.
     _columns: tuple[str, ...] | None = None
     _signature: tuple[Any, ...] | None = None
+    _loader_keys: dict[str, LoaderKey] = field(default_factory=dict)
 
     def columns(self) -> tuple[str, ...]:
         """Items to fetch, in catalog order (stable statements for caches and tests)."""
@@ -71,6 +72,13 @@ class Level:
             self._signature = self._sign()
         return self._signature
 
+    def loader_key(self, item: str) -> LoaderKey:
+        """The key of the request's loader of this level's rows by ``item`` (made once per level)."""
+        found = self._loader_keys.get(item)
+        if found is None:
+            found = self._loader_keys[item] = LoaderKey(item, self.signature())
+        return found
+
     def _sign(self) -> tuple[Any, ...]:
         return (
             self.resource.name,
@@ -82,6 +90,25 @@ class Level:
             tuple(sorted(self.denied)),
             tuple(sorted(self.masks)),
             tuple(sorted((name, child.signature()) for name, child in self.relations.items())),
+        )
+
+
+class LoaderKey:
+    """An item and a level's signature, with their hash kept: a tuple's hash is not, and a
+    signature nests the whole level below it, which a request would hash at every lookup."""
+
+    __slots__ = ("_hash", "item", "signature")
+
+    def __init__(self, item: str, signature: tuple[Any, ...]) -> None:
+        self.item, self.signature = item, signature
+        self._hash = hash((item, signature))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, LoaderKey) and self.item == other.item and self.signature == other.signature
         )
 
 
