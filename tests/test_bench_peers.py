@@ -67,6 +67,8 @@ def test_the_store_cost_line_splits_a_batch_into_its_commit_and_its_records() ->
 
 
 def test_the_store_cost_writer_commits_exactly_the_requests_that_wait_together(postgres_url: str) -> None:
+    # ``postgres_url``: PostgreSQL is there (or the test skips, or fails in CI); the tool makes and
+    # drops a store of its own on the peer benchmark's server, as `python -m bench.peers.store_cost` does.
     rows = run_async(lambda: store_cost.run(40))
     assert [(r["size"], r["records"], r["per_commit"]) for r in rows] == [(b, 40, b) for b in store_cost.SIZES]
     assert all(r["pg_us_per_record"] > 0 and r["process_us_per_record"] > 0 for r in rows)
